@@ -1,0 +1,124 @@
+package schemas
+
+// The Go side of each .avsc file: flat records, one field per Avro field
+// (the avro tag names it). Times are epoch milliseconds.
+
+type LeadIntake struct {
+	LeadID       string            `avro:"lead_id"`
+	Kind         string            `avro:"kind"`
+	RequestID    string            `avro:"request_id"`
+	At           int64             `avro:"at"`
+	ReceivedAt   int64             `avro:"received_at"`
+	Company      string            `avro:"company"`
+	Employees    int32             `avro:"employees"`
+	ContactName  string            `avro:"contact_name"`
+	ContactTitle string            `avro:"contact_title"`
+	Source       string            `avro:"source"`
+	Score        int32             `avro:"score"`
+	Territory    string            `avro:"territory"`
+	Industry     string            `avro:"industry"`
+	Budget       string            `avro:"budget"`
+	Timeline     string            `avro:"timeline"`
+	Authority    string            `avro:"authority"`
+	History      []string          `avro:"history"`
+	FormAnswers  map[string]string `avro:"form_answers"`
+	Notes        string            `avro:"notes"`
+	Reason       string            `avro:"reason"`
+}
+
+type RepUpsert struct {
+	RepID          string `avro:"rep_id"`
+	RequestID      string `avro:"request_id"`
+	At             int64  `avro:"at"`
+	Name           string `avro:"name"`
+	Territory      string `avro:"territory"`
+	Tier           int32  `avro:"tier"`
+	WeeklyCapacity int32  `avro:"weekly_capacity"`
+	Active         bool   `avro:"active"`
+}
+
+type RepCommand struct {
+	RepID     string `avro:"rep_id"`
+	RequestID string `avro:"request_id"`
+	Type      string `avro:"type"`
+	At        int64  `avro:"at"`
+	LeadID    string `avro:"lead_id"`
+	OK        bool   `avro:"ok"`
+	Code      string `avro:"code"`
+}
+
+type LeadCommand struct {
+	LeadID       string `avro:"lead_id"`
+	RequestID    string `avro:"request_id"`
+	Type         string `avro:"type"`
+	At           int64  `avro:"at"`
+	RepID        string `avro:"rep_id"`
+	RepTier      int32  `avro:"rep_tier"`
+	RepTerritory string `avro:"rep_territory"`
+}
+
+type Decision struct {
+	RequestID string `avro:"request_id"`
+	OK        bool   `avro:"ok"`
+	Code      string `avro:"code"`
+	Message   string `avro:"message"`
+	At        int64  `avro:"at"`
+	LeadID    string `avro:"lead_id"`
+	RepID     string `avro:"rep_id"`
+	Method    string `avro:"method"`
+	SLADueAt  int64  `avro:"sla_due_at"`
+}
+
+type Assignment struct {
+	EventID       string `avro:"event_id"`
+	LeadID        string `avro:"lead_id"`
+	Type          string `avro:"type"`
+	At            int64  `avro:"at"`
+	Epoch         int32  `avro:"epoch"`
+	RepID         string `avro:"rep_id"`
+	PreviousRepID string `avro:"previous_rep_id"`
+	Method        string `avro:"method"`
+	SLADueAt      int64  `avro:"sla_due_at"`
+}
+
+type Event struct {
+	EventID       string `avro:"event_id"`
+	Type          string `avro:"type"`
+	At            int64  `avro:"at"`
+	LeadID        string `avro:"lead_id"`
+	RepID         string `avro:"rep_id"`
+	RequestID     string `avro:"request_id"`
+	Reason        string `avro:"reason"`
+	Method        string `avro:"method"`
+	Status        string `avro:"status"`
+	Epoch         int32  `avro:"epoch"`
+	Score         int32  `avro:"score"`
+	Source        string `avro:"source"`
+	Employees     int32  `avro:"employees"`
+	Territory     string `avro:"territory"`
+	Industry      string `avro:"industry"`
+	Temperature   string `avro:"temperature"`
+	Priority      string `avro:"priority"`
+	EnteredPoolAt int64  `avro:"entered_pool_at"`
+	RepTier       int32  `avro:"rep_tier"`
+	RepTerritory  string `avro:"rep_territory"`
+}
+
+type DeadLetter struct {
+	Topic     string `avro:"topic"`
+	Partition int32  `avro:"partition"`
+	Offset    int64  `avro:"offset"`
+	Key       []byte `avro:"key"`
+	Value     []byte `avro:"value"`
+	Error     string `avro:"error"`
+	At        int64  `avro:"at"`
+}
+
+func (*LeadIntake) schemaFile() string  { return "lead_intake.avsc" }
+func (*RepUpsert) schemaFile() string   { return "rep_upsert.avsc" }
+func (*RepCommand) schemaFile() string  { return "rep_command.avsc" }
+func (*LeadCommand) schemaFile() string { return "lead_command.avsc" }
+func (*Decision) schemaFile() string    { return "decision.avsc" }
+func (*Assignment) schemaFile() string  { return "assignment.avsc" }
+func (*Event) schemaFile() string       { return "event.avsc" }
+func (*DeadLetter) schemaFile() string  { return "dead_letter.avsc" }
