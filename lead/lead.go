@@ -1,0 +1,247 @@
+// Package lead is the lead's state machine: pool entry, claims, and the
+// fields derived from policy (temperature, priority, aged). It is pure: no
+// Kafka, no clock, no I/O. Every step is (state, command) -> Result, where
+// the command carries its own event time.
+package lead
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/orchard-leads/orchard/policy"
+	"github.com/orchard-leads/orchard/schemas"
+)
+
+// Status of a lead (API.md).
+type Status string
+
+const (
+	Pending      Status = "pending"
+	Available    Status = "available"
+	Held         Status = "held"
+	Assigned     Status = "assigned"
+	Contacted    Status = "contacted"
+	Converted    Status = "converted"
+	Lost         Status = "lost"
+	Escalated    Status = "escalated"
+	Disqualified Status = "disqualified"
+)
+
+// Assignment methods (DOMAIN.md §8).
+const (
+	CherryPick   = "cherry_pick"
+	RoundRobin   = "round_robin"
+	Weighted     = "weighted"
+	Escalation   = "escalation"
+	Reassignment = "reassignment"
+	Manager      = "manager"
+)
+
+// Refusal codes of API.md that this machine decides.
+const (
+	CodeUnknownLead    = "unknown_lead"
+	CodeAlreadyClaimed = "already_claimed"
+	CodeNotPickable    = "not_pickable"
+)
+
+// Lead is the state kept per lead id (the Goka table value).
+type Lead struct {
+	ID     string `json:"id"`
+	Status Status `json:"status"`
+	Data   Data   `json:"data"`
+
+	EnteredPoolAt int64 `json:"entered_pool_at"` // ms
+	UpdatedAt     int64 `json:"updated_at"`      // event time of the last intake applied
+
+	Owner        string `json:"owner,omitempty"`
+	Method       string `json:"method,omitempty"`
+	Epoch        int32  `json:"epoch"` // +1 on every change of owner
+	ClaimedAt    int64  `json:"claimed_at,omitempty"`
+	SLADueAt     int64  `json:"sla_due_at,omitempty"`
+	ClaimRequest string `json:"claim_request,omitempty"` // request id that won the lead
+	Reason       string `json:"reason,omitempty"`
+}
+
+// Data are the marketing fields of a lead: preview and detail.
+type Data struct {
+	Company      string            `json:"company"`
+	Employees    int32             `json:"employees"`
+	ContactName  string            `json:"contact_name"`
+	ContactTitle string            `json:"contact_title"`
+	Source       string            `json:"source"`
+	Score        int32             `json:"score"`
+	Territory    string            `json:"territory"`
+	Industry     string            `json:"industry"`
+	Budget       string            `json:"budget"`
+	Timeline     string            `json:"timeline"`
+	Authority    string            `json:"authority"`
+	ReceivedAt   int64             `json:"received_at,omitempty"`
+	History      []string          `json:"history,omitempty"`
+	FormAnswers  map[string]string `json:"form_answers,omitempty"`
+	Notes        string            `json:"notes,omitempty"`
+}
+
+// Claim is a claim that the rep side has already admitted (ClaimReserved).
+type Claim struct {
+	RequestID    string
+	Rep          string
+	RepTier      int32
+	RepTerritory string
+	At           int64
+}
+
+// Result of one step. State is nil when nothing changed; the outputs are
+// produced again, identically, when a command is replayed, so that an
+// emit lost in a crash is repaired by the redelivery (consumers
+// de-duplicate on event_id).
+type Result struct {
+	State      *Lead
+	Decision   *schemas.Decision
+	Assignment *schemas.Assignment
+	Events     []schemas.Event
+}
+
+// Machine applies commands under a policy.
+type Machine struct{ Policy policy.Policy }
+
+// Intake applies a validated lead intake record to the current state (nil
+// when the lead is unknown).
+func (m Machine) Intake(cur *Lead, in schemas.LeadIntake) Result {
+	switch in.Kind {
+	case KindQualified:
+		if cur != nil {
+			return Result{} // qualified twice: already in the pool
+		}
+		l := &Lead{ID: in.LeadID, Status: Available, Data: dataOf(in), EnteredPoolAt: in.At, UpdatedAt: in.At}
+		return Result{State: l, Events: []schemas.Event{m.event(l, "qualified", l.ID+"/qualified", in.At)}}
+	case KindUpdated:
+		if cur == nil || in.At <= cur.UpdatedAt || terminal(cur.Status) {
+			return Result{} // unknown, stale or closed: nothing to update
+		}
+		l := *cur
+		l.Data, l.UpdatedAt = dataOf(in), in.At
+		return Result{State: &l, Events: []schemas.Event{m.event(&l, "updated", fmt.Sprintf("%s/updated/%d", l.ID, in.At), in.At)}}
+	case KindDisqualified:
+		if cur == nil || terminal(cur.Status) {
+			return Result{}
+		}
+		l := *cur
+		l.Status, l.Reason, l.UpdatedAt = Disqualified, in.Reason, in.At
+		ev := m.event(&l, "disqualified", l.ID+"/disqualified", in.At)
+		ev.Reason = in.Reason
+		return Result{State: &l, Events: []schemas.Event{ev}}
+	}
+	return Result{}
+}
+
+// Claim decides a cherry-pick claim: the first claim of an available lead
+// wins; every other claim is refused with a reason. There is no way back.
+func (m Machine) Claim(cur *Lead, c Claim) Result {
+	if cur == nil {
+		return m.refuse(nil, c, CodeUnknownLead, "no lead with this id")
+	}
+	if cur.ClaimRequest == c.RequestID && cur.Owner == c.Rep {
+		return m.won(cur, c) // replay of the winning claim
+	}
+	switch cur.Status {
+	case Available:
+		l := *cur
+		l.Status, l.Owner, l.Method = Assigned, c.Rep, CherryPick
+		l.Epoch++
+		l.ClaimedAt, l.ClaimRequest = c.At, c.RequestID
+		l.SLADueAt = c.At + m.Policy.SLA.FirstContact.D().Milliseconds()
+		r := m.won(&l, c)
+		r.State = &l
+		return r
+	case Assigned, Contacted, Converted, Lost, Escalated:
+		return m.refuse(cur, c, CodeAlreadyClaimed, "this lead already has an owner")
+	default:
+		return m.refuse(cur, c, CodeNotPickable, fmt.Sprintf("lead is %s", cur.Status))
+	}
+}
+
+func (m Machine) won(l *Lead, c Claim) Result {
+	ev := m.event(l, "assigned", fmt.Sprintf("%s/%d/assigned", l.ID, l.Epoch), l.ClaimedAt)
+	ev.RepID, ev.RequestID, ev.Method = l.Owner, l.ClaimRequest, l.Method
+	ev.RepTier, ev.RepTerritory = c.RepTier, c.RepTerritory
+	return Result{
+		Decision: &schemas.Decision{RequestID: c.RequestID, OK: true, At: c.At, LeadID: l.ID, RepID: l.Owner, Method: l.Method, SLADueAt: l.SLADueAt},
+		Assignment: &schemas.Assignment{EventID: ev.EventID, LeadID: l.ID, Type: "assigned", At: l.ClaimedAt,
+			Epoch: l.Epoch, RepID: l.Owner, Method: l.Method, SLADueAt: l.SLADueAt},
+		Events: []schemas.Event{ev},
+	}
+}
+
+func (m Machine) refuse(l *Lead, c Claim, code, msg string) Result {
+	var ev schemas.Event
+	if l != nil {
+		ev = m.event(l, "claim_refused", c.RequestID+"/claim_refused", c.At)
+	} else {
+		ev = schemas.Event{Type: "claim_refused", At: c.At, EventID: c.RequestID + "/claim_refused"}
+	}
+	ev.RepID, ev.RequestID, ev.Reason = c.Rep, c.RequestID, code
+	ev.RepTier, ev.RepTerritory = c.RepTier, c.RepTerritory
+	leadID := ""
+	if l != nil {
+		leadID = l.ID
+	}
+	return Result{
+		Decision: &schemas.Decision{RequestID: c.RequestID, OK: false, Code: code, Message: msg, At: c.At, LeadID: leadID, RepID: c.Rep},
+		Events:   []schemas.Event{ev},
+	}
+}
+
+// event is the wide analytics record of a lead at a moment.
+func (m Machine) event(l *Lead, typ, id string, at int64) schemas.Event {
+	return schemas.Event{
+		EventID: id, Type: typ, At: at, LeadID: l.ID, Status: string(l.Status), Epoch: l.Epoch,
+		Score: l.Data.Score, Source: l.Data.Source, Employees: l.Data.Employees,
+		Territory: l.Data.Territory, Industry: l.Data.Industry,
+		Temperature: m.Temperature(l.Data.Score), Priority: m.Priority(l.Data.Source),
+		EnteredPoolAt: l.EnteredPoolAt,
+	}
+}
+
+func terminal(s Status) bool {
+	return s == Disqualified || s == Converted || s == Lost
+}
+
+func dataOf(in schemas.LeadIntake) Data {
+	return Data{
+		Company: in.Company, Employees: in.Employees, ContactName: in.ContactName, ContactTitle: in.ContactTitle,
+		Source: in.Source, Score: in.Score, Territory: in.Territory, Industry: in.Industry,
+		Budget: in.Budget, Timeline: in.Timeline, Authority: in.Authority, ReceivedAt: in.ReceivedAt,
+		History: in.History, FormAnswers: in.FormAnswers, Notes: in.Notes,
+	}
+}
+
+// Temperature from the score thresholds (DOMAIN.md §3).
+func (m Machine) Temperature(score int32) string {
+	switch {
+	case int(score) >= m.Policy.Lead.HotScore:
+		return "hot"
+	case int(score) >= m.Policy.Lead.WarmScore:
+		return "warm"
+	}
+	return "cold"
+}
+
+// Priority from the source lists (DOMAIN.md §3); unknown sources are standard.
+func (m Machine) Priority(source string) string {
+	for _, s := range m.Policy.Lead.Priority.High {
+		if s == source {
+			return "high"
+		}
+	}
+	for _, s := range m.Policy.Lead.Priority.Low {
+		if s == source {
+			return "low"
+		}
+	}
+	return "standard"
+}
+
+// Aged reports whether a lead has waited unclaimed past lead.aged_after.
+func (m Machine) Aged(l *Lead, now time.Time) bool {
+	return l.Status == Available && now.Sub(time.UnixMilli(l.EnteredPoolAt)) >= m.Policy.Lead.AgedAfter.D()
+}

@@ -1,0 +1,87 @@
+// Package processors holds the Goka processors: thin adapters that decode a
+// record, hand it to a pure state machine (packages lead and rep), and write
+// the result back: the new state to the group table, the outputs to their
+// topics. Undecodable or invalid input goes to the dead-letter topic; the
+// processor keeps running.
+package processors
+
+import (
+	"hash"
+	"hash/fnv"
+	"path/filepath"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/lovoo/goka"
+	"github.com/lovoo/goka/storage"
+)
+
+// Env is what every processor needs from its surroundings.
+type Env struct {
+	Brokers []string
+	// DataDir keeps the processors' local table storage (LevelDB); empty
+	// means in memory (rebuilt from the table topic at start).
+	DataDir string
+	// Tester replaces Kafka with goka/tester in unit tests.
+	Tester goka.ProcessorOption
+}
+
+// SaramaConfig is Goka's sarama configuration tuned for a request path:
+// records are sent at once instead of every 100 ms (INFRA.md: flush
+// frequency and bytes must change together, or nothing is ever flushed).
+func SaramaConfig() *sarama.Config {
+	cfg := goka.DefaultConfig()
+	cfg.Version = sarama.V3_6_0_0
+	cfg.Consumer.Offsets.Initial = sarama.OffsetOldest
+	cfg.Producer.Flush.Frequency = 0
+	cfg.Producer.Flush.Bytes = 0
+	cfg.Producer.Flush.MaxMessages = 0
+	cfg.Producer.Compression = sarama.CompressionNone
+	cfg.Consumer.MaxWaitTime = 250 * time.Millisecond
+	cfg.Metadata.RefreshFrequency = time.Minute
+	return cfg
+}
+
+// Hasher is Goka's (sarama's) partitioner hash; franz-go producers writing to
+// Goka inputs must use the same (see kafkautil.GokaPartitioner).
+func Hasher() hash.Hash32 { return fnv.New32a() }
+
+func (e Env) options(group goka.Group) []goka.ProcessorOption {
+	if e.Tester != nil {
+		return []goka.ProcessorOption{e.Tester}
+	}
+	cfg := SaramaConfig()
+	tm := goka.NewTopicManagerConfig()
+	tm.Table.Replication = 1
+	tm.Stream.Replication = 1
+	opts := []goka.ProcessorOption{
+		goka.WithConsumerGroupBuilder(goka.ConsumerGroupBuilderWithConfig(cfg)),
+		goka.WithConsumerSaramaBuilder(goka.SaramaConsumerBuilderWithConfig(cfg)),
+		goka.WithProducerBuilder(goka.ProducerBuilderWithConfig(cfg)),
+		goka.WithTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(cfg, tm)),
+		goka.WithHasher(Hasher),
+	}
+	if e.DataDir == "" {
+		opts = append(opts, goka.WithStorageBuilder(storage.MemoryBuilder()))
+	} else {
+		opts = append(opts, goka.WithStorageBuilder(storage.DefaultBuilder(filepath.Join(e.DataDir, "goka", string(group)))))
+	}
+	return opts
+}
+
+// ViewOptions are the options of a Goka view on one of the tables.
+func (e Env) ViewOptions() []goka.ViewOption {
+	if e.Tester != nil {
+		return nil
+	}
+	cfg := SaramaConfig()
+	tm := goka.NewTopicManagerConfig()
+	tm.Table.Replication = 1
+	return []goka.ViewOption{
+		goka.WithViewConsumerSaramaBuilder(goka.SaramaConsumerBuilderWithConfig(cfg)),
+		goka.WithViewTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(cfg, tm)),
+		goka.WithViewHasher(Hasher),
+		goka.WithViewStorageBuilder(storage.MemoryBuilder()),
+		goka.WithViewAutoReconnect(),
+	}
+}

@@ -1,0 +1,101 @@
+package processors
+
+import (
+	"fmt"
+
+	"github.com/lovoo/goka"
+	"github.com/lovoo/goka/codec"
+	"github.com/orchard-leads/orchard/lead"
+	"github.com/orchard-leads/orchard/rep"
+	"github.com/orchard-leads/orchard/schemas"
+	"github.com/orchard-leads/orchard/topics"
+)
+
+// Leads is the lead processor: keyed by lead id, so every claim of one lead
+// is decided in order on that lead's partition (first claim wins).
+type Leads struct {
+	out
+	machine lead.Machine
+}
+
+func NewLeads(serde *schemas.Serde, m lead.Machine) *Leads {
+	return &Leads{out: out{serde: serde}, machine: m}
+}
+
+// Group is the Goka group graph of the lead processor.
+func (p *Leads) Group() *goka.GroupGraph {
+	return goka.DefineGroup(goka.Group(topics.LeadsGroup),
+		goka.Input(goka.Stream(topics.LeadsIntake), new(codec.Bytes), p.intake),
+		goka.Input(goka.Stream(topics.LeadCmds), new(codec.Bytes), p.command),
+		goka.Persist(LeadCodec{}),
+		goka.Output(goka.Stream(topics.Assignments), new(codec.Bytes)),
+		goka.Output(goka.Stream(topics.Decisions), new(codec.Bytes)),
+		goka.Output(goka.Stream(topics.Events), new(codec.Bytes)),
+		goka.Output(goka.Stream(topics.RepCmds), new(codec.Bytes)),
+		goka.Output(goka.Stream(topics.DeadLetter), new(codec.Bytes)),
+	)
+}
+
+// Processor builds the Goka processor.
+func (p *Leads) Processor(env Env) (*goka.Processor, error) {
+	proc, err := goka.NewProcessor(env.Brokers, p.Group(), env.options(topics.LeadsGroup)...)
+	if err != nil {
+		return nil, fmt.Errorf("lead processor: %w", err)
+	}
+	return proc, nil
+}
+
+func currentLead(ctx goka.Context) *lead.Lead {
+	if v := ctx.Value(); v != nil {
+		return v.(*lead.Lead)
+	}
+	return nil
+}
+
+func (p *Leads) intake(ctx goka.Context, msg any) {
+	raw := bytesOf(msg)
+	var in schemas.LeadIntake
+	if err := p.serde.Decode(ctx.Context(), raw, &in); err != nil {
+		p.deadLetter(ctx, raw, err)
+		return
+	}
+	if in.LeadID != ctx.Key() {
+		p.deadLetter(ctx, raw, fmt.Errorf("record key %q does not match lead_id %q", ctx.Key(), in.LeadID))
+		return
+	}
+	if fe := lead.ValidateIntake(in); fe != nil {
+		p.deadLetter(ctx, raw, fe)
+		return
+	}
+	p.apply(ctx, p.machine.Intake(currentLead(ctx), in))
+}
+
+func (p *Leads) command(ctx goka.Context, msg any) {
+	raw := bytesOf(msg)
+	var c schemas.LeadCommand
+	if err := p.serde.Decode(ctx.Context(), raw, &c); err != nil {
+		p.deadLetter(ctx, raw, err)
+		return
+	}
+	switch c.Type {
+	case rep.ClaimReserved:
+		r := p.machine.Claim(currentLead(ctx), lead.Claim{RequestID: c.RequestID, Rep: c.RepID, RepTier: c.RepTier, RepTerritory: c.RepTerritory, At: c.At})
+		p.apply(ctx, r)
+		// Step 4 of the saga: tell the rep's ledger how it went.
+		p.emit(ctx, topics.RepCmds, c.RepID, &schemas.RepCommand{RepID: c.RepID, RequestID: c.RequestID, Type: rep.ClaimSettled,
+			At: c.At, LeadID: c.LeadID, OK: r.Decision.OK, Code: r.Decision.Code})
+	default:
+		p.deadLetter(ctx, raw, fmt.Errorf("unknown lead command type %q", c.Type))
+	}
+}
+
+func (p *Leads) apply(ctx goka.Context, r lead.Result) {
+	if r.State != nil {
+		ctx.SetValue(r.State)
+	}
+	if r.Assignment != nil {
+		p.emit(ctx, topics.Assignments, r.Assignment.LeadID, r.Assignment)
+	}
+	p.events(ctx, r.Events)
+	p.decision(ctx, r.Decision)
+}

@@ -1,0 +1,97 @@
+package processors
+
+import (
+	"fmt"
+
+	"github.com/lovoo/goka"
+	"github.com/lovoo/goka/codec"
+	"github.com/orchard-leads/orchard/rep"
+	"github.com/orchard-leads/orchard/schemas"
+	"github.com/orchard-leads/orchard/topics"
+)
+
+// Reps is the rep processor: keyed by rep id, it keeps each rep's ledger and
+// admits or refuses that rep's claims in order.
+type Reps struct {
+	out
+	machine rep.Machine
+}
+
+func NewReps(serde *schemas.Serde, m rep.Machine) *Reps {
+	return &Reps{out: out{serde: serde}, machine: m}
+}
+
+// Group is the Goka group graph of the rep processor.
+func (p *Reps) Group() *goka.GroupGraph {
+	return goka.DefineGroup(goka.Group(topics.RepsGroup),
+		goka.Input(goka.Stream(topics.RepsIntake), new(codec.Bytes), p.upsert),
+		goka.Input(goka.Stream(topics.RepCmds), new(codec.Bytes), p.command),
+		goka.Persist(RepCodec{}),
+		goka.Output(goka.Stream(topics.LeadCmds), new(codec.Bytes)),
+		goka.Output(goka.Stream(topics.Decisions), new(codec.Bytes)),
+		goka.Output(goka.Stream(topics.Events), new(codec.Bytes)),
+		goka.Output(goka.Stream(topics.DeadLetter), new(codec.Bytes)),
+	)
+}
+
+// Processor builds the Goka processor.
+func (p *Reps) Processor(env Env) (*goka.Processor, error) {
+	proc, err := goka.NewProcessor(env.Brokers, p.Group(), env.options(topics.RepsGroup)...)
+	if err != nil {
+		return nil, fmt.Errorf("rep processor: %w", err)
+	}
+	return proc, nil
+}
+
+func currentRep(ctx goka.Context) *rep.Rep {
+	if v := ctx.Value(); v != nil {
+		return v.(*rep.Rep)
+	}
+	return nil
+}
+
+func (p *Reps) upsert(ctx goka.Context, msg any) {
+	raw := bytesOf(msg)
+	var u schemas.RepUpsert
+	if err := p.serde.Decode(ctx.Context(), raw, &u); err != nil {
+		p.deadLetter(ctx, raw, err)
+		return
+	}
+	if u.RepID != ctx.Key() {
+		p.deadLetter(ctx, raw, fmt.Errorf("record key %q does not match rep_id %q", ctx.Key(), u.RepID))
+		return
+	}
+	if fe := rep.ValidateUpsert(u); fe != nil {
+		p.deadLetter(ctx, raw, fe)
+		return
+	}
+	p.apply(ctx, p.machine.Upsert(currentRep(ctx), u))
+}
+
+func (p *Reps) command(ctx goka.Context, msg any) {
+	raw := bytesOf(msg)
+	var c schemas.RepCommand
+	if err := p.serde.Decode(ctx.Context(), raw, &c); err != nil {
+		p.deadLetter(ctx, raw, err)
+		return
+	}
+	switch c.Type {
+	case rep.ClaimRequested:
+		p.apply(ctx, p.machine.RequestClaim(currentRep(ctx), c))
+	case rep.ClaimSettled:
+		p.apply(ctx, p.machine.Settle(currentRep(ctx), c))
+	default:
+		p.deadLetter(ctx, raw, fmt.Errorf("unknown rep command type %q", c.Type))
+	}
+}
+
+func (p *Reps) apply(ctx goka.Context, r rep.Result) {
+	if r.State != nil {
+		ctx.SetValue(r.State)
+	}
+	if r.Forward != nil {
+		p.emit(ctx, topics.LeadCmds, r.Forward.LeadID, r.Forward)
+	}
+	p.events(ctx, r.Events)
+	p.decision(ctx, r.Decision)
+}

@@ -1,0 +1,182 @@
+// Package topics declares every Kafka topic Orchard uses, in one place, and
+// creates and checks them with franz-go's admin client.
+package topics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+)
+
+// Names of the topics and of the Goka groups whose tables they feed.
+const (
+	LeadsIntake = "leads.intake"
+	LeadCmds    = "lead.commands"
+	RepsIntake  = "reps.intake"
+	RepCmds     = "rep.commands"
+	Assignments = "assignments"
+	Decisions   = "decisions"
+	Events      = "events"
+	DeadLetter  = "deadletter"
+
+	LeadsGroup = "orchard-leads" // Goka group: table "orchard-leads-table"
+	RepsGroup  = "orchard-reps"  // Goka group: table "orchard-reps-table"
+	SinkGroup  = "orchard-sink"  // ClickHouse sink consumer group
+)
+
+// Table is Goka's name for a group's table topic.
+func Table(group string) string { return group + "-table" }
+
+// Spec is one topic. Topics with the same CoPartition key are read together
+// by one Goka processor and must have the same partition count.
+type Spec struct {
+	Name        string
+	Compact     bool
+	Retention   time.Duration // 0 = keep forever
+	CoPartition string
+	Doc         string
+}
+
+// All lists every topic Orchard creates.
+func All() []Spec {
+	const day = 24 * time.Hour
+	return []Spec{
+		{Name: LeadsIntake, Retention: 30 * day, CoPartition: "lead", Doc: "lead qualified/updated/disqualified (schemas/lead_intake.avsc), key lead_id"},
+		{Name: LeadCmds, Retention: 30 * day, CoPartition: "lead", Doc: "commands on one lead (schemas/lead_command.avsc), key lead_id"},
+		{Name: Table(LeadsGroup), Compact: true, CoPartition: "lead", Doc: "Goka table: lead state, key lead_id"},
+		{Name: RepsIntake, Retention: 30 * day, CoPartition: "rep", Doc: "rep upserts (schemas/rep_upsert.avsc), key rep_id"},
+		{Name: RepCmds, Retention: 30 * day, CoPartition: "rep", Doc: "claim saga steps on the rep side (schemas/rep_command.avsc), key rep_id"},
+		{Name: Table(RepsGroup), Compact: true, CoPartition: "rep", Doc: "Goka table: rep ledger, key rep_id"},
+		{Name: Assignments, Doc: "public stream for CRMs (schemas/assignment.avsc), key lead_id"},
+		{Name: Decisions, Retention: day, Doc: "replies to API calls (schemas/decision.avsc), key request_id"},
+		{Name: Events, Doc: "every transition and refusal (schemas/event.avsc), key lead_id; read by the ClickHouse sink"},
+		{Name: DeadLetter, Retention: 30 * day, Doc: "records that could not be decoded or validated (schemas/dead_letter.avsc)"},
+	}
+}
+
+// Config of topic creation.
+type Config struct {
+	Partitions  int32 // every topic gets this many
+	Replication int16 // -1: the broker's default
+}
+
+func (s Spec) configs() map[string]*string {
+	str := func(v string) *string { return &v }
+	c := map[string]*string{}
+	if s.Compact {
+		c["cleanup.policy"] = str("compact")
+	} else if s.Retention > 0 {
+		c["retention.ms"] = str(strconv.FormatInt(s.Retention.Milliseconds(), 10))
+	} else {
+		c["retention.ms"] = str("-1")
+	}
+	return c
+}
+
+// Create makes every missing topic (idempotent) and then verifies all of
+// them with Check.
+func Create(ctx context.Context, adm *kadm.Client, cfg Config) error {
+	if cfg.Partitions < 1 {
+		return fmt.Errorf("topics: partitions must be at least 1, got %d", cfg.Partitions)
+	}
+	existing, err := adm.ListTopics(ctx)
+	if err != nil {
+		return fmt.Errorf("topics: list: %w", err)
+	}
+	for _, s := range All() {
+		if existing.Has(s.Name) {
+			continue
+		}
+		resp, err := adm.CreateTopic(ctx, cfg.Partitions, cfg.Replication, s.configs(), s.Name)
+		if err == nil {
+			err = resp.Err
+		}
+		if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
+			return fmt.Errorf("topics: create %s: %w", s.Name, err)
+		}
+	}
+	return Check(ctx, adm)
+}
+
+// Described is one topic as the cluster reports it.
+type Described struct {
+	Spec
+	Partitions int32
+	Exists     bool
+}
+
+// Describe reports every declared topic's partition count.
+func Describe(ctx context.Context, adm *kadm.Client) ([]Described, error) {
+	names := make([]string, 0, len(All()))
+	for _, s := range All() {
+		names = append(names, s.Name)
+	}
+	details, err := adm.ListTopics(ctx, names...)
+	if err != nil {
+		return nil, fmt.Errorf("topics: describe: %w", err)
+	}
+	var out []Described
+	for _, s := range All() {
+		d := Described{Spec: s}
+		if td, ok := details[s.Name]; ok && td.Err == nil {
+			d.Exists, d.Partitions = true, int32(len(td.Partitions))
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// Check refuses a missing topic and topics whose partition counts break
+// co-partitioning (a Goka processor reads partition i of each of its inputs
+// and its table together; different counts would split one key's history).
+func Check(ctx context.Context, adm *kadm.Client) error {
+	ds, err := Describe(ctx, adm)
+	if err != nil {
+		return err
+	}
+	return CheckDescribed(ds)
+}
+
+// CheckDescribed is Check on already described topics.
+func CheckDescribed(ds []Described) error {
+	var problems []string
+	groups := map[string][]Described{}
+	for _, d := range ds {
+		if !d.Exists {
+			problems = append(problems, fmt.Sprintf("topic %s is missing (run `orchard topics create`)", d.Name))
+			continue
+		}
+		if d.CoPartition != "" {
+			groups[d.CoPartition] = append(groups[d.CoPartition], d)
+		}
+	}
+	keys := make([]string, 0, len(groups))
+	for k := range groups {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		g := groups[k]
+		for _, d := range g[1:] {
+			if d.Partitions != g[0].Partitions {
+				var parts []string
+				for _, x := range g {
+					parts = append(parts, fmt.Sprintf("%s=%d", x.Name, x.Partitions))
+				}
+				problems = append(problems, fmt.Sprintf("co-partitioning broken for the %s processor: %s (all must be equal)", k, strings.Join(parts, ", ")))
+				break
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("topics: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}
