@@ -30,7 +30,9 @@ func ValidID(s string) bool { return idPattern.MatchString(s) }
 
 // ValidateIntake checks a lead intake record from HTTP or Kafka alike.
 func ValidateIntake(in schemas.LeadIntake) *FieldError {
-	bad := func(f, format string, a ...any) *FieldError { return &FieldError{Field: f, Reason: fmt.Sprintf(format, a...)} }
+	bad := func(f, format string, a ...any) *FieldError {
+		return &FieldError{Field: f, Reason: fmt.Sprintf(format, a...)}
+	}
 	if !ValidID(in.LeadID) {
 		return bad("lead_id", "must be 1-128 characters of letters, digits and . _ : @ -")
 	}

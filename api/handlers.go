@@ -1,0 +1,262 @@
+package api
+
+import (
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
+
+	"github.com/orchard-leads/orchard/auth"
+	"github.com/orchard-leads/orchard/lead"
+	"github.com/orchard-leads/orchard/rep"
+	"github.com/orchard-leads/orchard/schemas"
+	"github.com/orchard-leads/orchard/topics"
+)
+
+func newID() string { return uuid.NewString() }
+
+type repBody struct {
+	Name           string `json:"name"`
+	Territory      string `json:"territory"`
+	Tier           *int32 `json:"tier"`
+	WeeklyCapacity int32  `json:"weekly_capacity"`
+	Active         *bool  `json:"active"`
+}
+
+func (s *Server) putRep(w http.ResponseWriter, r *http.Request) {
+	var b repBody
+	if fe := decodeBody(r, &b); fe != nil {
+		writeInvalid(w, fe)
+		return
+	}
+	u := schemas.RepUpsert{RepID: chi.URLParam(r, "rep_id"), At: s.Now().UnixMilli(), Name: b.Name, Territory: b.Territory,
+		Tier: 2, WeeklyCapacity: b.WeeklyCapacity, Active: true}
+	if b.Tier != nil {
+		u.Tier = *b.Tier
+	}
+	if b.Active != nil {
+		u.Active = *b.Active
+	}
+	if fe := rep.ValidateUpsert(u); fe != nil {
+		writeInvalid(w, fe)
+		return
+	}
+	id, fe := requestID(r, caller(r))
+	if fe != nil {
+		writeInvalid(w, fe)
+		return
+	}
+	u.RequestID = id
+	if _, err := s.command(r.Context(), "rep_upsert", id, topics.RepsIntake, u.RepID, &u); err != nil {
+		s.commandFailed(w, err)
+		return
+	}
+	writeJSON(w, 200, map[string]any{"rep_id": u.RepID, "name": u.Name, "territory": u.Territory, "tier": u.Tier,
+		"weekly_capacity": u.WeeklyCapacity, "active": u.Active})
+}
+
+// leadBody is a lead as JSON (API.md); it maps onto schemas.LeadIntake.
+type leadBody struct {
+	LeadID       string            `json:"lead_id"`
+	Kind         string            `json:"kind"`
+	Company      string            `json:"company"`
+	Employees    int32             `json:"employees"`
+	ContactName  string            `json:"contact_name"`
+	ContactTitle string            `json:"contact_title"`
+	Source       string            `json:"source"`
+	Score        int32             `json:"score"`
+	Territory    string            `json:"territory"`
+	Industry     string            `json:"industry"`
+	Budget       string            `json:"budget"`
+	Timeline     string            `json:"timeline"`
+	Authority    string            `json:"authority"`
+	ReceivedAt   string            `json:"received_at"`
+	History      []string          `json:"history"`
+	FormAnswers  map[string]string `json:"form_answers"`
+	Notes        string            `json:"notes"`
+}
+
+// IntakeFromJSON maps a JSON lead onto the intake record and validates it.
+func IntakeFromJSON(b leadBody, at time.Time) (schemas.LeadIntake, *lead.FieldError) {
+	in := schemas.LeadIntake{LeadID: b.LeadID, Kind: b.Kind, At: at.UnixMilli(), Company: b.Company, Employees: b.Employees,
+		ContactName: b.ContactName, ContactTitle: b.ContactTitle, Source: b.Source, Score: b.Score, Territory: b.Territory,
+		Industry: b.Industry, Budget: b.Budget, Timeline: b.Timeline, Authority: b.Authority, History: b.History,
+		FormAnswers: b.FormAnswers, Notes: b.Notes}
+	if in.Kind == "" {
+		in.Kind = lead.KindQualified
+	}
+	if in.Kind == lead.KindDisqualified {
+		return in, &lead.FieldError{Field: "kind", Reason: "use POST /v1/leads/{id}/disqualify"}
+	}
+	if b.ReceivedAt != "" {
+		t, err := time.Parse(time.RFC3339, b.ReceivedAt)
+		if err != nil {
+			return in, &lead.FieldError{Field: "received_at", Reason: "must be an RFC 3339 time like 2026-11-28T09:30:00Z"}
+		}
+		in.ReceivedAt = t.UnixMilli()
+	}
+	return in, lead.ValidateIntake(in)
+}
+
+func (s *Server) produce(r *http.Request, topic, key string, rec schemas.Record) error {
+	b, err := s.Serde.Encode(rec)
+	if err != nil {
+		return err
+	}
+	return s.Producer.ProduceSync(r.Context(), kgoRecord(topic, key, b)).FirstErr()
+}
+
+func (s *Server) postLead(w http.ResponseWriter, r *http.Request) {
+	var b leadBody
+	if fe := decodeBody(r, &b); fe != nil {
+		writeInvalid(w, fe)
+		return
+	}
+	in, fe := IntakeFromJSON(b, s.Now())
+	if fe != nil {
+		writeInvalid(w, fe)
+		return
+	}
+	in.RequestID = newID()
+	if err := s.produce(r, topics.LeadsIntake, in.LeadID, &in); err != nil {
+		s.commandFailed(w, err)
+		return
+	}
+	writeJSON(w, 202, map[string]string{"lead_id": in.LeadID})
+}
+
+func (s *Server) disqualify(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		Reason string `json:"reason"`
+	}
+	if fe := decodeBody(r, &b); fe != nil {
+		writeInvalid(w, fe)
+		return
+	}
+	in := schemas.LeadIntake{LeadID: chi.URLParam(r, "lead_id"), Kind: lead.KindDisqualified, RequestID: newID(), At: s.Now().UnixMilli(), Reason: b.Reason}
+	if fe := lead.ValidateIntake(in); fe != nil {
+		writeInvalid(w, fe)
+		return
+	}
+	if err := s.produce(r, topics.LeadsIntake, in.LeadID, &in); err != nil {
+		s.commandFailed(w, err)
+		return
+	}
+	writeJSON(w, 202, map[string]string{"lead_id": in.LeadID})
+}
+
+// Preview is what the queue shows of a lead: enough to decide, never the
+// detail-only fields (history, form answers, notes).
+type Preview struct {
+	LeadID        string `json:"lead_id"`
+	Company       string `json:"company"`
+	Employees     int32  `json:"employees"`
+	ContactName   string `json:"contact_name"`
+	ContactTitle  string `json:"contact_title"`
+	Source        string `json:"source"`
+	Score         int32  `json:"score"`
+	Temperature   string `json:"temperature"`
+	Priority      string `json:"priority"`
+	Territory     string `json:"territory"`
+	Industry      string `json:"industry"`
+	Budget        string `json:"budget"`
+	Timeline      string `json:"timeline"`
+	Authority     string `json:"authority"`
+	InPoolSeconds int64  `json:"in_pool_seconds"`
+	Aged          bool   `json:"aged"`
+	EnteredPoolAt string `json:"entered_pool_at"`
+}
+
+func (s *Server) preview(l *lead.Lead, now time.Time) Preview {
+	d := l.Data
+	return Preview{LeadID: l.ID, Company: d.Company, Employees: d.Employees, ContactName: d.ContactName, ContactTitle: d.ContactTitle,
+		Source: d.Source, Score: d.Score, Temperature: s.Machine.Temperature(d.Score), Priority: s.Machine.Priority(d.Source),
+		Territory: d.Territory, Industry: d.Industry, Budget: d.Budget, Timeline: d.Timeline, Authority: d.Authority,
+		InPoolSeconds: int64(now.Sub(time.UnixMilli(l.EnteredPoolAt)).Seconds()), Aged: s.Machine.Aged(l, now),
+		EnteredPoolAt: time.UnixMilli(l.EnteredPoolAt).UTC().Format(time.RFC3339)}
+}
+
+// queue lists the leads this rep may pick now, oldest first: the order
+// does not favour whoever refreshes fastest.
+func (s *Server) queue(w http.ResponseWriter, r *http.Request) {
+	now := s.Now()
+	var leads []*lead.Lead
+	if err := s.Store.EachLead(func(l *lead.Lead) {
+		if l.Status == lead.Available {
+			leads = append(leads, l)
+		}
+	}); err != nil {
+		writeError(w, 503, "unavailable", err.Error())
+		return
+	}
+	sort.Slice(leads, func(i, j int) bool {
+		if leads[i].EnteredPoolAt != leads[j].EnteredPoolAt {
+			return leads[i].EnteredPoolAt < leads[j].EnteredPoolAt
+		}
+		return leads[i].ID < leads[j].ID
+	})
+	out := make([]Preview, 0, len(leads))
+	for _, l := range leads {
+		out = append(out, s.preview(l, now))
+	}
+	writeJSON(w, 200, map[string]any{"leads": out})
+}
+
+func (s *Server) claim(w http.ResponseWriter, r *http.Request) {
+	c := caller(r)
+	leadID := chi.URLParam(r, "lead_id")
+	if !lead.ValidID(leadID) {
+		writeError(w, 404, lead.CodeUnknownLead, "not a lead id")
+		return
+	}
+	id, fe := requestID(r, c)
+	if fe != nil {
+		writeInvalid(w, fe)
+		return
+	}
+	cmd := schemas.RepCommand{RepID: c.Subject, RequestID: id, Type: rep.ClaimRequested, At: s.Now().UnixMilli(), LeadID: leadID}
+	d, err := s.command(r.Context(), "claim", id, topics.RepCmds, c.Subject, &cmd)
+	if err != nil {
+		s.commandFailed(w, err)
+		return
+	}
+	if !d.OK {
+		writeError(w, statusOf(d.Code), d.Code, d.Message)
+		return
+	}
+	writeJSON(w, 200, map[string]any{"lead_id": d.LeadID, "rep_id": d.RepID, "method": d.Method,
+		"sla_due_at": time.UnixMilli(d.SLADueAt).UTC().Format(time.RFC3339Nano), "request_id": d.RequestID})
+}
+
+func (s *Server) getLead(w http.ResponseWriter, r *http.Request) {
+	c := caller(r)
+	l, err := s.Store.Lead(chi.URLParam(r, "lead_id"))
+	if err != nil {
+		writeError(w, 503, "unavailable", err.Error())
+		return
+	}
+	if l == nil {
+		writeError(w, 404, lead.CodeUnknownLead, "no lead with this id")
+		return
+	}
+	if c.Role == auth.RoleRep && l.Owner != c.Subject {
+		writeError(w, 403, "forbidden", "a rep sees the full lead only once it owns it")
+		return
+	}
+	now := s.Now()
+	body := map[string]any{
+		"lead_id": l.ID, "status": l.Status, "owner": l.Owner, "method": l.Method, "epoch": l.Epoch,
+		"preview": s.preview(l, now), "history": l.Data.History, "form_answers": l.Data.FormAnswers, "notes": l.Data.Notes,
+		"entered_pool_at": time.UnixMilli(l.EnteredPoolAt).UTC().Format(time.RFC3339Nano),
+	}
+	if l.ClaimedAt > 0 {
+		body["claimed_at"] = time.UnixMilli(l.ClaimedAt).UTC().Format(time.RFC3339Nano)
+		body["sla_due_at"] = time.UnixMilli(l.SLADueAt).UTC().Format(time.RFC3339Nano)
+	}
+	if l.Reason != "" {
+		body["reason"] = l.Reason
+	}
+	writeJSON(w, 200, body)
+}

@@ -1,0 +1,35 @@
+package api
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Metrics are the API's Prometheus metrics, on a registry of their own so
+// that several servers can live in one test process.
+type Metrics struct {
+	Registry  *prometheus.Registry
+	requests  *prometheus.CounterVec
+	decisions *prometheus.CounterVec
+	latency   *prometheus.HistogramVec
+}
+
+func NewMetrics() *Metrics {
+	reg := prometheus.NewRegistry()
+	m := &Metrics{
+		Registry: reg,
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "orchard_http_requests_total", Help: "HTTP requests by route and status code.",
+		}, []string{"route", "code"}),
+		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "orchard_decisions_total", Help: "Decisions returned to API callers, by command and outcome (ok or the refusal code).",
+		}, []string{"command", "outcome"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "orchard_decision_seconds", Help: "Time from an API command to its decision (HTTP -> Kafka -> processors -> HTTP).",
+			Buckets: []float64{.001, .002, .005, .01, .02, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"command"}),
+	}
+	reg.MustRegister(m.requests, m.decisions, m.latency,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}

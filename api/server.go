@@ -1,0 +1,238 @@
+// Package api is Orchard's HTTP interface (API.md; api/openapi.yaml): JWT
+// roles, JSON in and out, commands written to Kafka and answered
+// synchronously with the processors' decision.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	_ "embed"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/orchard-leads/orchard/auth"
+	"github.com/orchard-leads/orchard/lead"
+	"github.com/orchard-leads/orchard/rep"
+	"github.com/orchard-leads/orchard/schemas"
+)
+
+//go:embed openapi.yaml
+var openapi []byte
+
+// Store reads the processors' tables (eventually consistent views).
+type Store interface {
+	Lead(id string) (*lead.Lead, error)
+	EachLead(fn func(*lead.Lead)) error
+	Rep(id string) (*rep.Rep, error)
+}
+
+// Server is the HTTP API.
+type Server struct {
+	Secret          []byte
+	Serde           *schemas.Serde
+	Producer        *kgo.Client
+	Waiter          *Waiter
+	Store           Store
+	Machine         lead.Machine
+	Now             func() time.Time // the one clock of the claim path: stamps commands
+	DecisionTimeout time.Duration
+	Metrics         *Metrics
+}
+
+// Handler returns the routes.
+func (s *Server) Handler() http.Handler {
+	r := chi.NewRouter()
+	r.Use(middleware.Recoverer, s.countRequests)
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
+	r.Handle("/metrics", promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))
+	r.Get("/openapi.yaml", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/yaml")
+		_, _ = w.Write(openapi)
+	})
+	r.Route("/v1", func(r chi.Router) {
+		r.With(s.roles(auth.RoleManager, auth.RoleIntegration)).Put("/reps/{rep_id}", s.putRep)
+		r.With(s.roles(auth.RoleIntegration)).Post("/leads", s.postLead)
+		r.With(s.roles(auth.RoleIntegration)).Post("/leads/{lead_id}/disqualify", s.disqualify)
+		r.With(s.roles(auth.RoleRep)).Get("/queue", s.queue)
+		r.With(s.roles(auth.RoleRep)).Post("/leads/{lead_id}/claim", s.claim)
+		r.With(s.roles(auth.RoleManager, auth.RoleIntegration, auth.RoleRep)).Get("/leads/{lead_id}", s.getLead)
+	})
+	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
+		writeError(w, 404, "not_found", "no such endpoint (see /openapi.yaml)")
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) {
+		writeError(w, 405, "method_not_allowed", "method not allowed on this endpoint")
+	})
+	return r
+}
+
+type ctxKey struct{}
+
+func caller(r *http.Request) *auth.Claims { return r.Context().Value(ctxKey{}).(*auth.Claims) }
+
+// roles admits a valid token of one of the roles: 401 without a valid
+// token, 403 with the wrong role.
+func (s *Server) roles(allowed ...string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h := r.Header.Get("Authorization")
+			tok, ok := strings.CutPrefix(h, "Bearer ")
+			if !ok || tok == "" {
+				writeError(w, 401, "unauthorized", "missing bearer token")
+				return
+			}
+			c, err := auth.Verify(s.Secret, tok)
+			if err != nil {
+				writeError(w, 401, "unauthorized", "invalid token: "+err.Error())
+				return
+			}
+			for _, role := range allowed {
+				if c.Role == role {
+					next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, c)))
+					return
+				}
+			}
+			writeError(w, 403, "forbidden", fmt.Sprintf("role %s may not call this endpoint", c.Role))
+		})
+	}
+}
+
+func (s *Server) countRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		next.ServeHTTP(ww, r)
+		route := chi.RouteContext(r.Context()).RoutePattern()
+		if route == "" {
+			route = "unmatched"
+		}
+		s.Metrics.requests.WithLabelValues(r.Method+" "+route, fmt.Sprint(ww.Status())).Inc()
+	})
+}
+
+// ErrorBody is every error's JSON.
+type ErrorBody struct {
+	Error   string `json:"error"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, ErrorBody{Error: code, Message: msg})
+}
+
+func writeInvalid(w http.ResponseWriter, fe *lead.FieldError) {
+	writeJSON(w, 400, ErrorBody{Error: "invalid", Message: fe.Error(), Field: fe.Field})
+}
+
+// statusOf maps a refusal code to its HTTP status (API.md).
+func statusOf(code string) int {
+	switch code {
+	case "already_claimed", "held":
+		return http.StatusConflict
+	case "unknown_lead":
+		return http.StatusNotFound
+	case "quota_hour", "quota_day", "quota_week", "cooldown":
+		return http.StatusTooManyRequests
+	case "suspended", "tier_delay", "territory", "ratio", "not_pickable", "unknown_rep", "no_decline", "not_owner":
+		return http.StatusForbidden
+	}
+	return http.StatusConflict
+}
+
+// decodeBody reads a JSON object strictly: unknown fields and wrong types
+// are refused with the field's name.
+func decodeBody(r *http.Request, v any) *lead.FieldError {
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		if dec.More() {
+			return &lead.FieldError{Field: "(body)", Reason: "must hold exactly one JSON object"}
+		}
+		return nil
+	}
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &te):
+		return &lead.FieldError{Field: te.Field, Reason: fmt.Sprintf("must be a JSON %s, got %s", te.Type.Kind(), te.Value)}
+	case errors.As(err, &se):
+		return &lead.FieldError{Field: "(body)", Reason: fmt.Sprintf("malformed JSON at byte %d: %v", se.Offset, err)}
+	case errors.As(err, &mbe):
+		return &lead.FieldError{Field: "(body)", Reason: "larger than 1 MiB"}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return &lead.FieldError{Field: f, Reason: "unknown field"}
+	}
+	return &lead.FieldError{Field: "(body)", Reason: err.Error()}
+}
+
+// command writes a record and waits for its decision.
+func (s *Server) command(ctx context.Context, name, requestID, topic, key string, rec schemas.Record) (schemas.Decision, error) {
+	start := time.Now()
+	b, err := s.Serde.Encode(rec)
+	if err != nil {
+		return schemas.Decision{}, err
+	}
+	ch := s.Waiter.Expect(requestID)
+	defer s.Waiter.Forget(requestID, ch)
+	if err := s.Producer.ProduceSync(ctx, &kgo.Record{Topic: topic, Key: []byte(key), Value: b}).FirstErr(); err != nil {
+		return schemas.Decision{}, fmt.Errorf("kafka: %w", err)
+	}
+	t := time.NewTimer(s.DecisionTimeout)
+	defer t.Stop()
+	select {
+	case d := <-ch:
+		outcome := "ok"
+		if !d.OK {
+			outcome = d.Code
+		}
+		s.Metrics.decisions.WithLabelValues(name, outcome).Inc()
+		s.Metrics.latency.WithLabelValues(name).Observe(time.Since(start).Seconds())
+		return d, nil
+	case <-t.C:
+		return schemas.Decision{}, errTimeout
+	case <-ctx.Done():
+		return schemas.Decision{}, ctx.Err()
+	}
+}
+
+var errTimeout = errors.New("no decision in time")
+
+func (s *Server) commandFailed(w http.ResponseWriter, err error) {
+	if errors.Is(err, errTimeout) {
+		writeError(w, 504, "timeout", fmt.Sprintf("no decision within %s; the command may still be applied: retry with the same Idempotency-Key", s.DecisionTimeout))
+		return
+	}
+	slog.Error("command failed", "err", err)
+	writeError(w, 503, "unavailable", err.Error())
+}
+
+// requestID scopes a caller's Idempotency-Key to the caller, or makes one.
+func requestID(r *http.Request, c *auth.Claims) (string, *lead.FieldError) {
+	key := r.Header.Get("Idempotency-Key")
+	if key == "" {
+		return newID(), nil
+	}
+	if len(key) > 128 {
+		return "", &lead.FieldError{Field: "Idempotency-Key", Reason: "at most 128 characters"}
+	}
+	return c.Role + ":" + c.Subject + ":" + key, nil
+}

@@ -1,0 +1,229 @@
+// Package app wires Orchard's components together: the embedded broker,
+// topics, the Goka processors, the HTTP API and the ClickHouse sink. One
+// process can run all of them (`orchard run`) or any one of them.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/lovoo/goka"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/orchard-leads/orchard/analytics"
+	"github.com/orchard-leads/orchard/api"
+	"github.com/orchard-leads/orchard/bus"
+	"github.com/orchard-leads/orchard/lead"
+	"github.com/orchard-leads/orchard/policy"
+	"github.com/orchard-leads/orchard/processors"
+	"github.com/orchard-leads/orchard/rep"
+	"github.com/orchard-leads/orchard/schemas"
+	"github.com/orchard-leads/orchard/topics"
+)
+
+// Components to run.
+type Components struct {
+	Processors, API, Sink bool
+	CreateTopics          bool
+}
+
+// All is `orchard run`.
+var All = Components{Processors: true, API: true, Sink: true, CreateTopics: true}
+
+// Config of a process.
+type Config struct {
+	PolicyFile      string
+	Brokers         []string // empty: embedded Kafka under DataDir
+	EmbeddedPort    int
+	ClickHouse      string // empty: no analytics
+	RegistryURL     string
+	HTTPAddr        string
+	DataDir         string
+	Partitions      int32
+	Replication     int16
+	Secret          []byte
+	DecisionTimeout time.Duration
+	// Ready is called once the process accepts requests, with the HTTP
+	// address ("" when the API is not part of it).
+	Ready func(httpAddr string)
+	// Now is the clock of the API (tests may set it).
+	Now func() time.Time
+}
+
+// Run runs the chosen components until ctx ends or one of them fails.
+func Run(ctx context.Context, cfg Config, what Components) error {
+	pol, err := policy.Load(cfg.PolicyFile)
+	if err != nil {
+		return err
+	}
+	if what.API && len(cfg.Secret) == 0 {
+		return errors.New("ORCHARD_SECRET is not set: the API needs it to verify tokens")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	brokers := cfg.Brokers
+	if len(brokers) == 0 {
+		if what != All {
+			return errors.New("--brokers is required when a component runs on its own (the embedded Kafka is for `orchard run`)")
+		}
+		emb, err := bus.StartEmbedded(filepath.Join(cfg.DataDir, "kafka"), cfg.EmbeddedPort)
+		if err != nil {
+			return err
+		}
+		defer emb.Close()
+		brokers = emb.Brokers()
+		slog.Info("embedded Kafka (kfake) started", "brokers", brokers, "data", filepath.Join(cfg.DataDir, "kafka"))
+	}
+
+	if err := ensureTopics(ctx, brokers, cfg, what.CreateTopics); err != nil {
+		return err
+	}
+	serde, err := schemas.NewSerde(ctx, cfg.RegistryURL)
+	if err != nil {
+		return err
+	}
+
+	g, ctx := errgroup.WithContext(ctx)
+	var ready []func(context.Context) error
+
+	if what.Processors {
+		env := processors.Env{Brokers: brokers, DataDir: cfg.DataDir}
+		for _, build := range []func(processors.Env) (*goka.Processor, error){
+			processors.NewLeads(serde, lead.Machine{Policy: pol}).Processor,
+			processors.NewReps(serde, rep.Machine{Policy: pol}).Processor,
+		} {
+			p, err := build(env)
+			if err != nil {
+				return err
+			}
+			g.Go(func() error { return p.Run(ctx) })
+			ready = append(ready, p.WaitForReadyContext)
+		}
+	}
+
+	var srv *http.Server
+	var ln net.Listener
+	if what.API {
+		srv, ln, err = startAPI(ctx, g, brokers, serde, pol, cfg, &ready)
+		if err != nil {
+			return err
+		}
+	}
+
+	if what.Sink {
+		if cfg.ClickHouse == "" {
+			slog.Warn("no --clickhouse DSN: running without analytics (events stay on the events topic)")
+		} else {
+			conn, err := analytics.Open(ctx, cfg.ClickHouse)
+			if err != nil {
+				return err
+			}
+			defer conn.Close()
+			applied, err := analytics.Migrate(ctx, conn)
+			if err != nil {
+				return err
+			}
+			if len(applied) > 0 {
+				slog.Info("ClickHouse migrations applied", "files", applied)
+			}
+			sink := &analytics.Sink{Conn: conn, Serde: serde, Brokers: brokers}
+			g.Go(func() error { return sink.Run(ctx) })
+		}
+	}
+
+	g.Go(func() error {
+		for _, wait := range ready {
+			if err := wait(ctx); err != nil {
+				return nil // shutting down
+			}
+		}
+		addr := ""
+		if ln != nil {
+			addr = ln.Addr().String()
+		}
+		if cfg.Ready != nil {
+			cfg.Ready(addr)
+		}
+		return nil
+	})
+	if srv != nil {
+		g.Go(func() error {
+			<-ctx.Done()
+			shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			return srv.Shutdown(shut)
+		})
+	}
+	return g.Wait()
+}
+
+func ensureTopics(ctx context.Context, brokers []string, cfg Config, create bool) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	if create {
+		return topics.Create(ctx, adm, topics.Config{Partitions: cfg.Partitions, Replication: cfg.Replication})
+	}
+	return topics.Check(ctx, adm)
+}
+
+func startAPI(ctx context.Context, g *errgroup.Group, brokers []string, serde *schemas.Serde, pol policy.Policy, cfg Config,
+	ready *[]func(context.Context) error) (*http.Server, net.Listener, error) {
+	env := processors.Env{Brokers: brokers}
+	leads, err := goka.NewView(brokers, goka.GroupTable(topics.LeadsGroup), processors.LeadCodec{}, env.ViewOptions()...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("lead view: %w", err)
+	}
+	reps, err := goka.NewView(brokers, goka.GroupTable(topics.RepsGroup), processors.RepCodec{}, env.ViewOptions()...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("rep view: %w", err)
+	}
+	for _, v := range []*goka.View{leads, reps} {
+		g.Go(func() error { return v.Run(ctx) })
+		*ready = append(*ready, func(ctx context.Context) error {
+			select {
+			case <-v.WaitRunning():
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	}
+	waiter, err := api.NewWaiter(ctx, brokers, serde)
+	if err != nil {
+		return nil, nil, err
+	}
+	g.Go(func() error { waiter.Run(ctx); return nil })
+	producer, err := kgo.NewClient(bus.ProducerOpts(brokers)...)
+	if err != nil {
+		return nil, nil, err
+	}
+	go func() { <-ctx.Done(); producer.Close() }()
+	s := &api.Server{Secret: cfg.Secret, Serde: serde, Producer: producer, Waiter: waiter,
+		Store: api.ViewStore{Leads: leads, Reps: reps}, Machine: lead.Machine{Policy: pol}, Now: cfg.Now,
+		DecisionTimeout: cfg.DecisionTimeout, Metrics: api.NewMetrics()}
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("http: %w", err)
+	}
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	g.Go(func() error {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	return srv, ln, nil
+}

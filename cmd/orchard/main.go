@@ -1,0 +1,283 @@
+// Command orchard is the one binary of Orchard: `orchard run` runs every
+// component in one process; `orchard help` lists the rest.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/orchard-leads/orchard/analytics"
+	"github.com/orchard-leads/orchard/app"
+	"github.com/orchard-leads/orchard/auth"
+	"github.com/orchard-leads/orchard/topics"
+)
+
+func main() {
+	if err := root().Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "orchard:", err)
+		os.Exit(1)
+	}
+}
+
+func root() *cobra.Command {
+	r := &cobra.Command{
+		Use:   "orchard",
+		Short: "Cherry-pick lead selection with guardrails, over Kafka, with fairness analytics in ClickHouse",
+		Long: `orchard runs Orchard. Every flag can also come from an ORCHARD_* environment
+variable: --brokers from ORCHARD_BROKERS, --decision-timeout from
+ORCHARD_DECISION_TIMEOUT; a flag on the command line wins.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	r.AddCommand(serveCmd("run", "Run every component in one process (embedded Kafka without --brokers)", app.All),
+		serveCmd("processor", "Run only the Goka processors (needs --brokers)", app.Components{Processors: true}),
+		serveCmd("api", "Run only the HTTP API (needs --brokers)", app.Components{API: true}),
+		serveCmd("sink", "Run only the ClickHouse sink (needs --brokers and --clickhouse)", app.Components{Sink: true}),
+		tokenCmd(), topicsCmd(), reportCmd())
+	return r
+}
+
+// fromEnv fills every flag not given on the command line from ORCHARD_<FLAG>.
+func fromEnv(cmd *cobra.Command) error {
+	var err error
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if f.Changed || err != nil {
+			return
+		}
+		name := "ORCHARD_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(name); ok {
+			if e := f.Value.Set(v); e != nil {
+				err = fmt.Errorf("%s=%q: %w", name, v, e)
+			}
+		}
+	})
+	return err
+}
+
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+func serveCmd(use, short string, what app.Components) *cobra.Command {
+	var (
+		cfg     app.Config
+		brokers string
+		repl    int
+	)
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := fromEnv(cmd); err != nil {
+				return err
+			}
+			if brokers != "" {
+				cfg.Brokers = strings.Split(brokers, ",")
+			}
+			if what.Sink && !what.API && cfg.ClickHouse == "" {
+				return fmt.Errorf("--clickhouse is required for the sink")
+			}
+			cfg.Replication = int16(repl)
+			cfg.Secret = []byte(os.Getenv("ORCHARD_SECRET"))
+			cfg.Ready = func(addr string) {
+				if addr != "" {
+					fmt.Printf("orchard ready on http://%s\n", addr)
+				} else {
+					fmt.Println("orchard ready")
+				}
+			}
+			ctx, cancel := signalContext()
+			defer cancel()
+			err := app.Run(ctx, cfg, what)
+			if ctx.Err() != nil {
+				slog.Info("orchard stopped")
+			}
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.PolicyFile, "policy", "", "policy file (YAML, see policy/default.yaml); default: the built-in defaults")
+	f.StringVar(&cfg.PolicyFile, "config", "", "alias of --policy")
+	f.StringVar(&brokers, "brokers", "", "Kafka brokers, comma-separated; empty: in-process Kafka with its data in --data")
+	f.StringVar(&cfg.ClickHouse, "clickhouse", "", "ClickHouse DSN (native protocol), e.g. clickhouse://127.0.0.1:9000/orchard; empty: no analytics")
+	f.StringVar(&cfg.RegistryURL, "schema-registry", "", "Confluent schema registry URL; empty: plain Avro without framing")
+	f.StringVar(&cfg.HTTPAddr, "http", "127.0.0.1:8080", "HTTP listen address")
+	f.StringVar(&cfg.DataDir, "data", ".orchard", "data directory (embedded Kafka, processor tables)")
+	f.IntVar(&cfg.EmbeddedPort, "embedded-port", 19092, "port of the in-process Kafka")
+	f.Int32Var(&cfg.Partitions, "partitions", 8, "partitions of every topic Orchard creates")
+	f.IntVar(&repl, "replication", -1, "replication factor of created topics (-1: the broker's default)")
+	f.DurationVar(&cfg.DecisionTimeout, "decision-timeout", 5*time.Second, "how long an API call waits for its decision")
+	return cmd
+}
+
+func tokenCmd() *cobra.Command {
+	var sub, role string
+	var ttl time.Duration
+	cmd := &cobra.Command{
+		Use:   "token --sub ID --role rep|manager|integration [--ttl 24h]",
+		Short: "Print a bearer token signed with $ORCHARD_SECRET",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := fromEnv(cmd); err != nil {
+				return err
+			}
+			tok, err := auth.Sign([]byte(os.Getenv("ORCHARD_SECRET")), sub, role, ttl, time.Now())
+			if err != nil {
+				return err
+			}
+			fmt.Println(tok)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&sub, "sub", "", "subject: the rep id, or a service name")
+	cmd.Flags().StringVar(&role, "role", "", "rep, manager or integration")
+	cmd.Flags().DurationVar(&ttl, "ttl", 24*time.Hour, "validity")
+	return cmd
+}
+
+func topicsCmd() *cobra.Command {
+	var brokers string
+	var partitions int32
+	var repl int
+	admin := func(cmd *cobra.Command) (*kadm.Client, func(), error) {
+		if err := fromEnv(cmd); err != nil {
+			return nil, nil, err
+		}
+		if brokers == "" {
+			return nil, nil, fmt.Errorf("--brokers is required")
+		}
+		cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...))
+		if err != nil {
+			return nil, nil, err
+		}
+		return kadm.NewClient(cl), cl.Close, nil
+	}
+	create := &cobra.Command{
+		Use: "create", Short: "Create every topic of topics/ (idempotent) and check co-partitioning", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			adm, done, err := admin(cmd)
+			if err != nil {
+				return err
+			}
+			defer done()
+			ctx, cancel := signalContext()
+			defer cancel()
+			if err := topics.Create(ctx, adm, topics.Config{Partitions: partitions, Replication: int16(repl)}); err != nil {
+				return err
+			}
+			fmt.Println("topics ready")
+			return nil
+		},
+	}
+	create.Flags().Int32Var(&partitions, "partitions", 8, "partitions of every created topic")
+	create.Flags().IntVar(&repl, "replication", -1, "replication factor (-1: the broker's default)")
+	describe := &cobra.Command{
+		Use: "describe", Short: "Show every declared topic and check co-partitioning", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			adm, done, err := admin(cmd)
+			if err != nil {
+				return err
+			}
+			defer done()
+			ctx, cancel := signalContext()
+			defer cancel()
+			ds, err := topics.Describe(ctx, adm)
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "TOPIC\tPARTITIONS\tCOMPACT\tCO-PARTITION\tDESCRIPTION")
+			for _, d := range ds {
+				parts := "missing"
+				if d.Exists {
+					parts = fmt.Sprint(d.Partitions)
+				}
+				fmt.Fprintf(w, "%s\t%s\t%v\t%s\t%s\n", d.Name, parts, d.Compact, d.CoPartition, d.Doc)
+			}
+			w.Flush()
+			return topics.CheckDescribed(ds)
+		},
+	}
+	t := &cobra.Command{Use: "topics", Short: "Create or describe Orchard's Kafka topics"}
+	t.PersistentFlags().StringVar(&brokers, "brokers", "", "Kafka brokers, comma-separated")
+	t.AddCommand(create, describe)
+	return t
+}
+
+func reportCmd() *cobra.Command {
+	var dsn, since, format string
+	cmd := &cobra.Command{
+		Use: "report", Short: "Print the fairness report from ClickHouse", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := fromEnv(cmd); err != nil {
+				return err
+			}
+			if dsn == "" {
+				return fmt.Errorf("--clickhouse is required")
+			}
+			d, err := parseSince(since)
+			if err != nil {
+				return err
+			}
+			if format != "table" && format != "json" {
+				return fmt.Errorf("--format must be table or json, got %q", format)
+			}
+			ctx, cancel := signalContext()
+			defer cancel()
+			conn, err := analytics.Open(ctx, dsn)
+			if err != nil {
+				return err
+			}
+			defer conn.Close()
+			rep, err := analytics.Build(ctx, conn, time.Now().Add(-d))
+			if err != nil {
+				return err
+			}
+			if format == "json" {
+				enc := json.NewEncoder(os.Stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(rep)
+			}
+			fmt.Printf("Lead volume per rep since %s\n", rep.Since.Format(time.RFC3339))
+			w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "REP\tLEADS\tCHERRY-PICKED\tAUTO-ASSIGNED")
+			for _, r := range rep.Reps {
+				fmt.Fprintf(w, "%s\t%d\t%d\t%d\n", r.RepID, r.Leads, r.Claims, r.AutoAssigned)
+			}
+			return w.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&dsn, "clickhouse", "", "ClickHouse DSN, e.g. clickhouse://127.0.0.1:9000/orchard")
+	cmd.Flags().StringVar(&since, "since", "7d", "how far back: 7d, 36h, 90m")
+	cmd.Flags().StringVar(&format, "format", "table", "table or json")
+	return cmd
+}
+
+// parseSince reads Go durations plus whole days ("7d").
+func parseSince(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		var days int
+		if _, err := fmt.Sscanf(n, "%d", &days); err == nil && days > 0 && fmt.Sprint(days) == n {
+			return time.Duration(days) * 24 * time.Hour, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("--since %q: use a positive duration like 7d, 36h or 90m", s)
+	}
+	return d, nil
+}
