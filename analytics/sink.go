@@ -25,18 +25,14 @@ type Sink struct {
 	Conn    driver.Conn
 	Serde   *schemas.Serde
 	Brokers []string
-	Group   string // default topics.SinkGroup
+	Topics  topics.Set
 	// Inserted is called after each committed batch (metrics, tests).
 	Inserted func(rows, skipped int)
 }
 
 // Run consumes until ctx ends.
 func (s *Sink) Run(ctx context.Context) error {
-	group := s.Group
-	if group == "" {
-		group = topics.SinkGroup
-	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(s.Brokers...), kgo.ConsumerGroup(group), kgo.ConsumeTopics(topics.Events),
+	cl, err := kgo.NewClient(kgo.SeedBrokers(s.Brokers...), kgo.ConsumerGroup(s.Topics.SinkGroup), kgo.ConsumeTopics(s.Topics.Events),
 		kgo.DisableAutoCommit(), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(500*time.Millisecond))
 	if err != nil {
 		return fmt.Errorf("sink: %w", err)

@@ -10,7 +10,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/orchard-leads/orchard/schemas"
-	"github.com/orchard-leads/orchard/topics"
 )
 
 // Waiter hands decisions (topic decisions, key request_id) to the API calls
@@ -26,12 +25,12 @@ type Waiter struct {
 }
 
 // NewWaiter starts consuming decisions from the current end of the topic.
-func NewWaiter(ctx context.Context, brokers []string, serde *schemas.Serde) (*Waiter, error) {
+func NewWaiter(ctx context.Context, brokers []string, serde *schemas.Serde, topic string) (*Waiter, error) {
 	adm, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
 	if err != nil {
 		return nil, err
 	}
-	ends, err := kadm.NewClient(adm).ListEndOffsets(ctx, topics.Decisions)
+	ends, err := kadm.NewClient(adm).ListEndOffsets(ctx, topic)
 	adm.Close()
 	if err != nil {
 		return nil, fmt.Errorf("decisions: end offsets: %w", err)
@@ -39,9 +38,9 @@ func NewWaiter(ctx context.Context, brokers []string, serde *schemas.Serde) (*Wa
 	if err := ends.Error(); err != nil {
 		return nil, fmt.Errorf("decisions: end offsets: %w", err)
 	}
-	start := map[string]map[int32]kgo.Offset{topics.Decisions: {}}
+	start := map[string]map[int32]kgo.Offset{topic: {}}
 	ends.Each(func(o kadm.ListedOffset) {
-		start[topics.Decisions][o.Partition] = kgo.NewOffset().At(o.Offset)
+		start[topic][o.Partition] = kgo.NewOffset().At(o.Offset)
 	})
 	client, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumePartitions(start))
 	if err != nil {

@@ -12,7 +12,6 @@ import (
 	"github.com/orchard-leads/orchard/lead"
 	"github.com/orchard-leads/orchard/rep"
 	"github.com/orchard-leads/orchard/schemas"
-	"github.com/orchard-leads/orchard/topics"
 )
 
 func newID() string { return uuid.NewString() }
@@ -49,7 +48,7 @@ func (s *Server) putRep(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u.RequestID = id
-	if _, err := s.command(r.Context(), "rep_upsert", id, topics.RepsIntake, u.RepID, &u); err != nil {
+	if _, err := s.command(r.Context(), "rep_upsert", id, s.Topics.RepsIntake, u.RepID, &u); err != nil {
 		s.commandFailed(w, err)
 		return
 	}
@@ -120,7 +119,7 @@ func (s *Server) postLead(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in.RequestID = newID()
-	if err := s.produce(r, topics.LeadsIntake, in.LeadID, &in); err != nil {
+	if err := s.produce(r, s.Topics.LeadsIntake, in.LeadID, &in); err != nil {
 		s.commandFailed(w, err)
 		return
 	}
@@ -140,7 +139,7 @@ func (s *Server) disqualify(w http.ResponseWriter, r *http.Request) {
 		writeInvalid(w, fe)
 		return
 	}
-	if err := s.produce(r, topics.LeadsIntake, in.LeadID, &in); err != nil {
+	if err := s.produce(r, s.Topics.LeadsIntake, in.LeadID, &in); err != nil {
 		s.commandFailed(w, err)
 		return
 	}
@@ -217,7 +216,7 @@ func (s *Server) claim(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cmd := schemas.RepCommand{RepID: c.Subject, RequestID: id, Type: rep.ClaimRequested, At: s.Now().UnixMilli(), LeadID: leadID}
-	d, err := s.command(r.Context(), "claim", id, topics.RepCmds, c.Subject, &cmd)
+	d, err := s.command(r.Context(), "claim", id, s.Topics.RepCmds, c.Subject, &cmd)
 	if err != nil {
 		s.commandFailed(w, err)
 		return

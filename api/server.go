@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	_ "embed"
@@ -24,6 +26,7 @@ import (
 	"github.com/orchard-leads/orchard/lead"
 	"github.com/orchard-leads/orchard/rep"
 	"github.com/orchard-leads/orchard/schemas"
+	"github.com/orchard-leads/orchard/topics"
 )
 
 //go:embed openapi.yaml
@@ -39,6 +42,7 @@ type Store interface {
 // Server is the HTTP API.
 type Server struct {
 	Secret          []byte
+	Topics          topics.Set
 	Serde           *schemas.Serde
 	Producer        *kgo.Client
 	Waiter          *Waiter
@@ -47,13 +51,24 @@ type Server struct {
 	Now             func() time.Time // the one clock of the claim path: stamps commands
 	DecisionTimeout time.Duration
 	Metrics         *Metrics
+
+	ready atomic.Bool
 }
+
+// SetReady marks the processors and views caught up: /healthz turns 200.
+func (s *Server) SetReady() { s.ready.Store(true) }
 
 // Handler returns the routes.
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer, s.countRequests)
-	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		if !s.ready.Load() {
+			writeJSON(w, 503, map[string]string{"status": "starting"})
+			return
+		}
+		writeJSON(w, 200, map[string]string{"status": "ok"})
+	})
 	r.Handle("/metrics", promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))
 	r.Get("/openapi.yaml", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/yaml")
@@ -172,7 +187,7 @@ func decodeBody(r *http.Request, v any) *lead.FieldError {
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &te):
-		return &lead.FieldError{Field: te.Field, Reason: fmt.Sprintf("must be a JSON %s, got %s", te.Type.Kind(), te.Value)}
+		return &lead.FieldError{Field: te.Field, Reason: fmt.Sprintf("must be %s, got %s", jsonKind(te.Type.Kind()), te.Value)}
 	case errors.As(err, &se):
 		return &lead.FieldError{Field: "(body)", Reason: fmt.Sprintf("malformed JSON at byte %d: %v", se.Offset, err)}
 	case errors.As(err, &mbe):
@@ -235,4 +250,20 @@ func requestID(r *http.Request, c *auth.Claims) (string, *lead.FieldError) {
 		return "", &lead.FieldError{Field: "Idempotency-Key", Reason: "at most 128 characters"}
 	}
 	return c.Role + ":" + c.Subject + ":" + key, nil
+}
+
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		return "a whole number"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return "a " + k.String()
 }

@@ -41,7 +41,8 @@ var All = Components{Processors: true, API: true, Sink: true, CreateTopics: true
 // Config of a process.
 type Config struct {
 	PolicyFile      string
-	Brokers         []string // empty: embedded Kafka under DataDir
+	Topics          topics.Set // names; topics.Default unless a prefix is set
+	Brokers         []string   // empty: embedded Kafka under DataDir
 	EmbeddedPort    int
 	ClickHouse      string // empty: no analytics
 	RegistryURL     string
@@ -66,6 +67,9 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 	}
 	if what.API && len(cfg.Secret) == 0 {
 		return errors.New("ORCHARD_SECRET is not set: the API needs it to verify tokens")
+	}
+	if cfg.Topics.LeadsIntake == "" {
+		cfg.Topics = topics.Default
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -98,8 +102,8 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 	if what.Processors {
 		env := processors.Env{Brokers: brokers, DataDir: cfg.DataDir}
 		for _, build := range []func(processors.Env) (*goka.Processor, error){
-			processors.NewLeads(serde, lead.Machine{Policy: pol}).Processor,
-			processors.NewReps(serde, rep.Machine{Policy: pol}).Processor,
+			processors.NewLeads(serde, cfg.Topics, lead.Machine{Policy: pol}).Processor,
+			processors.NewReps(serde, cfg.Topics, rep.Machine{Policy: pol}).Processor,
 		} {
 			p, err := build(env)
 			if err != nil {
@@ -112,8 +116,9 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 
 	var srv *http.Server
 	var ln net.Listener
+	var apiServer *api.Server
 	if what.API {
-		srv, ln, err = startAPI(ctx, g, brokers, serde, pol, cfg, &ready)
+		apiServer, srv, ln, err = startAPI(ctx, g, brokers, serde, pol, cfg, &ready)
 		if err != nil {
 			return err
 		}
@@ -135,7 +140,7 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 			if len(applied) > 0 {
 				slog.Info("ClickHouse migrations applied", "files", applied)
 			}
-			sink := &analytics.Sink{Conn: conn, Serde: serde, Brokers: brokers}
+			sink := &analytics.Sink{Conn: conn, Serde: serde, Brokers: brokers, Topics: cfg.Topics}
 			g.Go(func() error { return sink.Run(ctx) })
 		}
 	}
@@ -147,6 +152,9 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 			}
 		}
 		addr := ""
+		if apiServer != nil {
+			apiServer.SetReady()
+		}
 		if ln != nil {
 			addr = ln.Addr().String()
 		}
@@ -174,21 +182,21 @@ func ensureTopics(ctx context.Context, brokers []string, cfg Config, create bool
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
 	if create {
-		return topics.Create(ctx, adm, topics.Config{Partitions: cfg.Partitions, Replication: cfg.Replication})
+		return cfg.Topics.Create(ctx, adm, topics.Config{Partitions: cfg.Partitions, Replication: cfg.Replication})
 	}
-	return topics.Check(ctx, adm)
+	return cfg.Topics.Check(ctx, adm)
 }
 
 func startAPI(ctx context.Context, g *errgroup.Group, brokers []string, serde *schemas.Serde, pol policy.Policy, cfg Config,
-	ready *[]func(context.Context) error) (*http.Server, net.Listener, error) {
+	ready *[]func(context.Context) error) (*api.Server, *http.Server, net.Listener, error) {
 	env := processors.Env{Brokers: brokers}
-	leads, err := goka.NewView(brokers, goka.GroupTable(topics.LeadsGroup), processors.LeadCodec{}, env.ViewOptions()...)
+	leads, err := goka.NewView(brokers, goka.GroupTable(goka.Group(cfg.Topics.LeadsGroup)), processors.LeadCodec{}, env.ViewOptions()...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("lead view: %w", err)
+		return nil, nil, nil, fmt.Errorf("lead view: %w", err)
 	}
-	reps, err := goka.NewView(brokers, goka.GroupTable(topics.RepsGroup), processors.RepCodec{}, env.ViewOptions()...)
+	reps, err := goka.NewView(brokers, goka.GroupTable(goka.Group(cfg.Topics.RepsGroup)), processors.RepCodec{}, env.ViewOptions()...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("rep view: %w", err)
+		return nil, nil, nil, fmt.Errorf("rep view: %w", err)
 	}
 	for _, v := range []*goka.View{leads, reps} {
 		g.Go(func() error { return v.Run(ctx) })
@@ -201,22 +209,22 @@ func startAPI(ctx context.Context, g *errgroup.Group, brokers []string, serde *s
 			}
 		})
 	}
-	waiter, err := api.NewWaiter(ctx, brokers, serde)
+	waiter, err := api.NewWaiter(ctx, brokers, serde, cfg.Topics.Decisions)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	g.Go(func() error { waiter.Run(ctx); return nil })
 	producer, err := kgo.NewClient(bus.ProducerOpts(brokers)...)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	go func() { <-ctx.Done(); producer.Close() }()
-	s := &api.Server{Secret: cfg.Secret, Serde: serde, Producer: producer, Waiter: waiter,
+	s := &api.Server{Secret: cfg.Secret, Topics: cfg.Topics, Serde: serde, Producer: producer, Waiter: waiter,
 		Store: api.ViewStore{Leads: leads, Reps: reps}, Machine: lead.Machine{Policy: pol}, Now: cfg.Now,
 		DecisionTimeout: cfg.DecisionTimeout, Metrics: api.NewMetrics()}
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
-		return nil, nil, fmt.Errorf("http: %w", err)
+		return nil, nil, nil, fmt.Errorf("http: %w", err)
 	}
 	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	g.Go(func() error {
@@ -225,5 +233,5 @@ func startAPI(ctx context.Context, g *errgroup.Group, brokers []string, serde *s
 		}
 		return nil
 	})
-	return srv, ln, nil
+	return s, srv, ln, nil
 }

@@ -6,8 +6,10 @@
 package processors
 
 import (
+	"fmt"
 	"hash"
 	"hash/fnv"
+	"log/slog"
 	"path/filepath"
 	"time"
 
@@ -60,6 +62,7 @@ func (e Env) options(group goka.Group) []goka.ProcessorOption {
 		goka.WithProducerBuilder(goka.ProducerBuilderWithConfig(cfg)),
 		goka.WithTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(cfg, tm)),
 		goka.WithHasher(Hasher),
+		goka.WithLogger(gokaLogger{}),
 	}
 	if e.DataDir == "" {
 		opts = append(opts, goka.WithStorageBuilder(storage.MemoryBuilder()))
@@ -83,5 +86,16 @@ func (e Env) ViewOptions() []goka.ViewOption {
 		goka.WithViewHasher(Hasher),
 		goka.WithViewStorageBuilder(storage.MemoryBuilder()),
 		goka.WithViewAutoReconnect(),
+		goka.WithViewLogger(gokaLogger{}),
 	}
+}
+
+// gokaLogger sends Goka's chatter (rebalances, partition states) to slog at
+// debug level; errors reach us as the processor's Run error.
+type gokaLogger struct{}
+
+func (gokaLogger) Print(v ...any)   { slog.Debug(fmt.Sprint(v...), "component", "goka") }
+func (gokaLogger) Println(v ...any) { slog.Debug(fmt.Sprint(v...), "component", "goka") }
+func (gokaLogger) Printf(format string, v ...any) {
+	slog.Debug(fmt.Sprintf(format, v...), "component", "goka")
 }

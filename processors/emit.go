@@ -11,6 +11,7 @@ import (
 // out writes records in the wire format from inside a Goka callback.
 type out struct {
 	serde *schemas.Serde
+	t     topics.Set
 }
 
 func (o out) emit(ctx goka.Context, topic, key string, r schemas.Record) {
@@ -25,7 +26,7 @@ func (o out) emit(ctx goka.Context, topic, key string, r schemas.Record) {
 
 func (o out) decision(ctx goka.Context, d *schemas.Decision) {
 	if d != nil && d.RequestID != "" {
-		o.emit(ctx, topics.Decisions, d.RequestID, d)
+		o.emit(ctx, o.t.Decisions, d.RequestID, d)
 	}
 }
 
@@ -35,14 +36,14 @@ func (o out) events(ctx goka.Context, evs []schemas.Event) {
 		if key == "" {
 			key = evs[i].RepID
 		}
-		o.emit(ctx, topics.Events, key, &evs[i])
+		o.emit(ctx, o.t.Events, key, &evs[i])
 	}
 }
 
 // deadLetter keeps a record that could not be decoded or validated, byte
 // for byte with its error, and lets the processor go on.
 func (o out) deadLetter(ctx goka.Context, raw []byte, reason error) {
-	o.emit(ctx, topics.DeadLetter, ctx.Key(), &schemas.DeadLetter{
+	o.emit(ctx, o.t.DeadLetter, ctx.Key(), &schemas.DeadLetter{
 		Topic: string(ctx.Topic()), Partition: ctx.Partition(), Offset: ctx.Offset(),
 		Key: []byte(ctx.Key()), Value: raw, Error: reason.Error(), At: ctx.Timestamp().UnixMilli(),
 	})

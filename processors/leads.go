@@ -18,27 +18,27 @@ type Leads struct {
 	machine lead.Machine
 }
 
-func NewLeads(serde *schemas.Serde, m lead.Machine) *Leads {
-	return &Leads{out: out{serde: serde}, machine: m}
+func NewLeads(serde *schemas.Serde, t topics.Set, m lead.Machine) *Leads {
+	return &Leads{out: out{serde: serde, t: t}, machine: m}
 }
 
 // Group is the Goka group graph of the lead processor.
 func (p *Leads) Group() *goka.GroupGraph {
-	return goka.DefineGroup(goka.Group(topics.LeadsGroup),
-		goka.Input(goka.Stream(topics.LeadsIntake), new(codec.Bytes), p.intake),
-		goka.Input(goka.Stream(topics.LeadCmds), new(codec.Bytes), p.command),
+	return goka.DefineGroup(goka.Group(p.t.LeadsGroup),
+		goka.Input(goka.Stream(p.t.LeadsIntake), new(codec.Bytes), p.intake),
+		goka.Input(goka.Stream(p.t.LeadCmds), new(codec.Bytes), p.command),
 		goka.Persist(LeadCodec{}),
-		goka.Output(goka.Stream(topics.Assignments), new(codec.Bytes)),
-		goka.Output(goka.Stream(topics.Decisions), new(codec.Bytes)),
-		goka.Output(goka.Stream(topics.Events), new(codec.Bytes)),
-		goka.Output(goka.Stream(topics.RepCmds), new(codec.Bytes)),
-		goka.Output(goka.Stream(topics.DeadLetter), new(codec.Bytes)),
+		goka.Output(goka.Stream(p.t.Assignments), new(codec.Bytes)),
+		goka.Output(goka.Stream(p.t.Decisions), new(codec.Bytes)),
+		goka.Output(goka.Stream(p.t.Events), new(codec.Bytes)),
+		goka.Output(goka.Stream(p.t.RepCmds), new(codec.Bytes)),
+		goka.Output(goka.Stream(p.t.DeadLetter), new(codec.Bytes)),
 	)
 }
 
 // Processor builds the Goka processor.
 func (p *Leads) Processor(env Env) (*goka.Processor, error) {
-	proc, err := goka.NewProcessor(env.Brokers, p.Group(), env.options(topics.LeadsGroup)...)
+	proc, err := goka.NewProcessor(env.Brokers, p.Group(), env.options(goka.Group(p.t.LeadsGroup))...)
 	if err != nil {
 		return nil, fmt.Errorf("lead processor: %w", err)
 	}
@@ -82,7 +82,7 @@ func (p *Leads) command(ctx goka.Context, msg any) {
 		r := p.machine.Claim(currentLead(ctx), lead.Claim{RequestID: c.RequestID, Rep: c.RepID, RepTier: c.RepTier, RepTerritory: c.RepTerritory, At: c.At})
 		p.apply(ctx, r)
 		// Step 4 of the saga: tell the rep's ledger how it went.
-		p.emit(ctx, topics.RepCmds, c.RepID, &schemas.RepCommand{RepID: c.RepID, RequestID: c.RequestID, Type: rep.ClaimSettled,
+		p.emit(ctx, p.t.RepCmds, c.RepID, &schemas.RepCommand{RepID: c.RepID, RequestID: c.RequestID, Type: rep.ClaimSettled,
 			At: c.At, LeadID: c.LeadID, OK: r.Decision.OK, Code: r.Decision.Code})
 	default:
 		p.deadLetter(ctx, raw, fmt.Errorf("unknown lead command type %q", c.Type))
@@ -94,7 +94,7 @@ func (p *Leads) apply(ctx goka.Context, r lead.Result) {
 		ctx.SetValue(r.State)
 	}
 	if r.Assignment != nil {
-		p.emit(ctx, topics.Assignments, r.Assignment.LeadID, r.Assignment)
+		p.emit(ctx, p.t.Assignments, r.Assignment.LeadID, r.Assignment)
 	}
 	p.events(ctx, r.Events)
 	p.decision(ctx, r.Decision)

@@ -33,11 +33,11 @@ func newHarness(t *testing.T) *harness {
 	env := Env{Tester: goka.WithTester(tt)}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	leads, err := NewLeads(serde, lead.Machine{Policy: pol}).Processor(env)
+	leads, err := NewLeads(serde, topics.Default, lead.Machine{Policy: pol}).Processor(env)
 	if err != nil {
 		t.Fatal(err)
 	}
-	reps, err := NewReps(serde, rep.Machine{Policy: pol}).Processor(env)
+	reps, err := NewReps(serde, topics.Default, rep.Machine{Policy: pol}).Processor(env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,8 +49,8 @@ func newHarness(t *testing.T) *harness {
 		}()
 	}
 	return &harness{t: t, tt: tt, serde: serde,
-		dec: tt.NewQueueTracker(topics.Decisions), asg: tt.NewQueueTracker(topics.Assignments),
-		dead: tt.NewQueueTracker(topics.DeadLetter), evs: tt.NewQueueTracker(topics.Events)}
+		dec: tt.NewQueueTracker(topics.Default.Decisions), asg: tt.NewQueueTracker(topics.Default.Assignments),
+		dead: tt.NewQueueTracker(topics.Default.DeadLetter), evs: tt.NewQueueTracker(topics.Default.Events)}
 }
 
 func (h *harness) send(topic, key string, r schemas.Record) {
@@ -62,15 +62,15 @@ func (h *harness) send(topic, key string, r schemas.Record) {
 }
 
 func (h *harness) rep(id string) {
-	h.send(topics.RepsIntake, id, &schemas.RepUpsert{RepID: id, RequestID: "up-" + id, At: 1000, Name: id, Tier: 1, Active: true})
+	h.send(topics.Default.RepsIntake, id, &schemas.RepUpsert{RepID: id, RequestID: "up-" + id, At: 1000, Name: id, Tier: 1, Active: true})
 }
 
 func (h *harness) qualify(id string) {
-	h.send(topics.LeadsIntake, id, &schemas.LeadIntake{LeadID: id, Kind: "qualified", At: 2000, Company: "Acme", Source: "demo_request", Score: 90})
+	h.send(topics.Default.LeadsIntake, id, &schemas.LeadIntake{LeadID: id, Kind: "qualified", At: 2000, Company: "Acme", Source: "demo_request", Score: 90})
 }
 
 func (h *harness) claim(reqID, repID, leadID string, at int64) {
-	h.send(topics.RepCmds, repID, &schemas.RepCommand{RepID: repID, RequestID: reqID, Type: rep.ClaimRequested, At: at, LeadID: leadID})
+	h.send(topics.Default.RepCmds, repID, &schemas.RepCommand{RepID: repID, RequestID: reqID, Type: rep.ClaimRequested, At: at, LeadID: leadID})
 }
 
 func (h *harness) decisions() map[string]schemas.Decision {
@@ -122,11 +122,11 @@ func TestFirstClaimWinsAcrossTheSaga(t *testing.T) {
 	if len(as) != 1 || as[0].RepID != "ana" || as[0].Type != "assigned" || as[0].Epoch != 1 {
 		t.Fatalf("assignments: %+v", as)
 	}
-	l := h.tt.TableValue(goka.GroupTable(topics.LeadsGroup), "L1").(*lead.Lead)
+	l := h.tt.TableValue(goka.GroupTable(goka.Group(topics.Default.LeadsGroup)), "L1").(*lead.Lead)
 	if l.Owner != "ana" || l.Status != lead.Assigned {
 		t.Fatalf("lead state: %+v", l)
 	}
-	r := h.tt.TableValue(goka.GroupTable(topics.RepsGroup), "ana").(*rep.Rep)
+	r := h.tt.TableValue(goka.GroupTable(goka.Group(topics.Default.RepsGroup)), "ana").(*rep.Rep)
 	if r.ClaimsWon != 1 {
 		t.Fatalf("ana's ledger: %+v", r)
 	}
@@ -144,11 +144,11 @@ func TestReplayedClaimChangesNothing(t *testing.T) {
 	if d := h.decisions(); !d["c1"].OK {
 		t.Fatalf("replayed winner must still get its decision: %+v", d)
 	}
-	l := h.tt.TableValue(goka.GroupTable(topics.LeadsGroup), "L1").(*lead.Lead)
+	l := h.tt.TableValue(goka.GroupTable(goka.Group(topics.Default.LeadsGroup)), "L1").(*lead.Lead)
 	if l.Epoch != 1 {
 		t.Fatalf("epoch moved on a replay: %+v", l)
 	}
-	r := h.tt.TableValue(goka.GroupTable(topics.RepsGroup), "ana").(*rep.Rep)
+	r := h.tt.TableValue(goka.GroupTable(goka.Group(topics.Default.RepsGroup)), "ana").(*rep.Rep)
 	if r.ClaimsWon != 1 {
 		t.Fatalf("settlement counted twice: %+v", r)
 	}
@@ -164,16 +164,16 @@ func TestUnknownRepAndUnknownLead(t *testing.T) {
 	if d["c1"].Code != rep.CodeUnknownRep || d["c2"].Code != lead.CodeUnknownLead {
 		t.Fatalf("decisions: %+v", d)
 	}
-	if l := h.tt.TableValue(goka.GroupTable(topics.LeadsGroup), "L1").(*lead.Lead); l.Status != lead.Available {
+	if l := h.tt.TableValue(goka.GroupTable(goka.Group(topics.Default.LeadsGroup)), "L1").(*lead.Lead); l.Status != lead.Available {
 		t.Fatalf("an unknown rep's claim touched the lead: %+v", l)
 	}
 }
 
 func TestMalformedIntakeGoesToDeadLetterAndProcessingGoesOn(t *testing.T) {
 	h := newHarness(t)
-	h.tt.Consume(topics.LeadsIntake, "L9", []byte("not avro at all"))
-	h.send(topics.LeadsIntake, "L8", &schemas.LeadIntake{LeadID: "L8", Kind: "qualified", At: 1, Company: "Acme", Source: "mql", Score: 140})
-	h.send(topics.LeadsIntake, "other", &schemas.LeadIntake{LeadID: "L7", Kind: "qualified", At: 1, Company: "Acme", Source: "mql"})
+	h.tt.Consume(topics.Default.LeadsIntake, "L9", []byte("not avro at all"))
+	h.send(topics.Default.LeadsIntake, "L8", &schemas.LeadIntake{LeadID: "L8", Kind: "qualified", At: 1, Company: "Acme", Source: "mql", Score: 140})
+	h.send(topics.Default.LeadsIntake, "other", &schemas.LeadIntake{LeadID: "L7", Kind: "qualified", At: 1, Company: "Acme", Source: "mql"})
 	h.qualify("L1")
 
 	var errs []string
@@ -186,7 +186,7 @@ func TestMalformedIntakeGoesToDeadLetterAndProcessingGoesOn(t *testing.T) {
 		if err := h.serde.Decode(context.Background(), v.([]byte), &dl); err != nil {
 			t.Fatal(err)
 		}
-		if dl.Topic != topics.LeadsIntake {
+		if dl.Topic != topics.Default.LeadsIntake {
 			t.Fatalf("dead letter topic %q", dl.Topic)
 		}
 		errs = append(errs, dl.Error)
@@ -194,10 +194,10 @@ func TestMalformedIntakeGoesToDeadLetterAndProcessingGoesOn(t *testing.T) {
 	if len(errs) != 3 || errs[1] != "score: must be between 0 and 100, got 140" {
 		t.Fatalf("dead letters: %q", errs)
 	}
-	if h.tt.TableValue(goka.GroupTable(topics.LeadsGroup), "L1") == nil {
+	if h.tt.TableValue(goka.GroupTable(goka.Group(topics.Default.LeadsGroup)), "L1") == nil {
 		t.Fatal("the processor stopped after bad records")
 	}
-	if h.tt.TableValue(goka.GroupTable(topics.LeadsGroup), "L8") != nil {
+	if h.tt.TableValue(goka.GroupTable(goka.Group(topics.Default.LeadsGroup)), "L8") != nil {
 		t.Fatal("an invalid lead entered the pool")
 	}
 }

@@ -17,26 +17,26 @@ type Reps struct {
 	machine rep.Machine
 }
 
-func NewReps(serde *schemas.Serde, m rep.Machine) *Reps {
-	return &Reps{out: out{serde: serde}, machine: m}
+func NewReps(serde *schemas.Serde, t topics.Set, m rep.Machine) *Reps {
+	return &Reps{out: out{serde: serde, t: t}, machine: m}
 }
 
 // Group is the Goka group graph of the rep processor.
 func (p *Reps) Group() *goka.GroupGraph {
-	return goka.DefineGroup(goka.Group(topics.RepsGroup),
-		goka.Input(goka.Stream(topics.RepsIntake), new(codec.Bytes), p.upsert),
-		goka.Input(goka.Stream(topics.RepCmds), new(codec.Bytes), p.command),
+	return goka.DefineGroup(goka.Group(p.t.RepsGroup),
+		goka.Input(goka.Stream(p.t.RepsIntake), new(codec.Bytes), p.upsert),
+		goka.Input(goka.Stream(p.t.RepCmds), new(codec.Bytes), p.command),
 		goka.Persist(RepCodec{}),
-		goka.Output(goka.Stream(topics.LeadCmds), new(codec.Bytes)),
-		goka.Output(goka.Stream(topics.Decisions), new(codec.Bytes)),
-		goka.Output(goka.Stream(topics.Events), new(codec.Bytes)),
-		goka.Output(goka.Stream(topics.DeadLetter), new(codec.Bytes)),
+		goka.Output(goka.Stream(p.t.LeadCmds), new(codec.Bytes)),
+		goka.Output(goka.Stream(p.t.Decisions), new(codec.Bytes)),
+		goka.Output(goka.Stream(p.t.Events), new(codec.Bytes)),
+		goka.Output(goka.Stream(p.t.DeadLetter), new(codec.Bytes)),
 	)
 }
 
 // Processor builds the Goka processor.
 func (p *Reps) Processor(env Env) (*goka.Processor, error) {
-	proc, err := goka.NewProcessor(env.Brokers, p.Group(), env.options(topics.RepsGroup)...)
+	proc, err := goka.NewProcessor(env.Brokers, p.Group(), env.options(goka.Group(p.t.RepsGroup))...)
 	if err != nil {
 		return nil, fmt.Errorf("rep processor: %w", err)
 	}
@@ -90,7 +90,7 @@ func (p *Reps) apply(ctx goka.Context, r rep.Result) {
 		ctx.SetValue(r.State)
 	}
 	if r.Forward != nil {
-		p.emit(ctx, topics.LeadCmds, r.Forward.LeadID, r.Forward)
+		p.emit(ctx, p.t.LeadCmds, r.Forward.LeadID, r.Forward)
 	}
 	p.events(ctx, r.Events)
 	p.decision(ctx, r.Decision)

@@ -15,21 +15,38 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 )
 
-// Names of the topics and of the Goka groups whose tables they feed.
-const (
-	LeadsIntake = "leads.intake"
-	LeadCmds    = "lead.commands"
-	RepsIntake  = "reps.intake"
-	RepCmds     = "rep.commands"
-	Assignments = "assignments"
-	Decisions   = "decisions"
-	Events      = "events"
-	DeadLetter  = "deadletter"
+// Set names every topic and consumer group of one Orchard deployment. A
+// prefix lets several deployments (staging, tests) share one cluster.
+type Set struct {
+	Prefix string
 
-	LeadsGroup = "orchard-leads" // Goka group: table "orchard-leads-table"
-	RepsGroup  = "orchard-reps"  // Goka group: table "orchard-reps-table"
-	SinkGroup  = "orchard-sink"  // ClickHouse sink consumer group
-)
+	LeadsIntake string
+	LeadCmds    string
+	RepsIntake  string
+	RepCmds     string
+	Assignments string
+	Decisions   string
+	Events      string
+	DeadLetter  string
+
+	LeadsGroup string // Goka group: table LeadsGroup+"-table"
+	RepsGroup  string // Goka group: table RepsGroup+"-table"
+	SinkGroup  string // ClickHouse sink consumer group
+}
+
+// Default is the deployment without a prefix.
+var Default = New("")
+
+// New names the topics of a deployment; prefix "" gives the documented names.
+func New(prefix string) Set {
+	return Set{Prefix: prefix,
+		LeadsIntake: prefix + "leads.intake", LeadCmds: prefix + "lead.commands",
+		RepsIntake: prefix + "reps.intake", RepCmds: prefix + "rep.commands",
+		Assignments: prefix + "assignments", Decisions: prefix + "decisions",
+		Events: prefix + "events", DeadLetter: prefix + "deadletter",
+		LeadsGroup: prefix + "orchard-leads", RepsGroup: prefix + "orchard-reps", SinkGroup: prefix + "orchard-sink",
+	}
+}
 
 // Table is Goka's name for a group's table topic.
 func Table(group string) string { return group + "-table" }
@@ -45,7 +62,10 @@ type Spec struct {
 }
 
 // All lists every topic Orchard creates.
-func All() []Spec {
+func (s Set) All() []Spec {
+	LeadsIntake, LeadCmds, RepsIntake, RepCmds := s.LeadsIntake, s.LeadCmds, s.RepsIntake, s.RepCmds
+	Assignments, Decisions, Events, DeadLetter := s.Assignments, s.Decisions, s.Events, s.DeadLetter
+	LeadsGroup, RepsGroup := s.LeadsGroup, s.RepsGroup
 	const day = 24 * time.Hour
 	return []Spec{
 		{Name: LeadsIntake, Retention: 30 * day, CoPartition: "lead", Doc: "lead qualified/updated/disqualified (schemas/lead_intake.avsc), key lead_id"},
@@ -82,7 +102,7 @@ func (s Spec) configs() map[string]*string {
 
 // Create makes every missing topic (idempotent) and then verifies all of
 // them with Check.
-func Create(ctx context.Context, adm *kadm.Client, cfg Config) error {
+func (set Set) Create(ctx context.Context, adm *kadm.Client, cfg Config) error {
 	if cfg.Partitions < 1 {
 		return fmt.Errorf("topics: partitions must be at least 1, got %d", cfg.Partitions)
 	}
@@ -90,7 +110,7 @@ func Create(ctx context.Context, adm *kadm.Client, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("topics: list: %w", err)
 	}
-	for _, s := range All() {
+	for _, s := range set.All() {
 		if existing.Has(s.Name) {
 			continue
 		}
@@ -102,7 +122,7 @@ func Create(ctx context.Context, adm *kadm.Client, cfg Config) error {
 			return fmt.Errorf("topics: create %s: %w", s.Name, err)
 		}
 	}
-	return Check(ctx, adm)
+	return set.Check(ctx, adm)
 }
 
 // Described is one topic as the cluster reports it.
@@ -113,9 +133,9 @@ type Described struct {
 }
 
 // Describe reports every declared topic's partition count.
-func Describe(ctx context.Context, adm *kadm.Client) ([]Described, error) {
-	names := make([]string, 0, len(All()))
-	for _, s := range All() {
+func (set Set) Describe(ctx context.Context, adm *kadm.Client) ([]Described, error) {
+	names := make([]string, 0, len(set.All()))
+	for _, s := range set.All() {
 		names = append(names, s.Name)
 	}
 	details, err := adm.ListTopics(ctx, names...)
@@ -123,7 +143,7 @@ func Describe(ctx context.Context, adm *kadm.Client) ([]Described, error) {
 		return nil, fmt.Errorf("topics: describe: %w", err)
 	}
 	var out []Described
-	for _, s := range All() {
+	for _, s := range set.All() {
 		d := Described{Spec: s}
 		if td, ok := details[s.Name]; ok && td.Err == nil {
 			d.Exists, d.Partitions = true, int32(len(td.Partitions))
@@ -136,8 +156,8 @@ func Describe(ctx context.Context, adm *kadm.Client) ([]Described, error) {
 // Check refuses a missing topic and topics whose partition counts break
 // co-partitioning (a Goka processor reads partition i of each of its inputs
 // and its table together; different counts would split one key's history).
-func Check(ctx context.Context, adm *kadm.Client) error {
-	ds, err := Describe(ctx, adm)
+func (set Set) Check(ctx context.Context, adm *kadm.Client) error {
+	ds, err := set.Describe(ctx, adm)
 	if err != nil {
 		return err
 	}

@@ -75,6 +75,7 @@ func serveCmd(use, short string, what app.Components) *cobra.Command {
 	var (
 		cfg     app.Config
 		brokers string
+		prefix  string
 		repl    int
 	)
 	cmd := &cobra.Command{
@@ -92,6 +93,7 @@ func serveCmd(use, short string, what app.Components) *cobra.Command {
 				return fmt.Errorf("--clickhouse is required for the sink")
 			}
 			cfg.Replication = int16(repl)
+			cfg.Topics = topics.New(prefix)
 			cfg.Secret = []byte(os.Getenv("ORCHARD_SECRET"))
 			cfg.Ready = func(addr string) {
 				if addr != "" {
@@ -119,6 +121,7 @@ func serveCmd(use, short string, what app.Components) *cobra.Command {
 	f.StringVar(&cfg.DataDir, "data", ".orchard", "data directory (embedded Kafka, processor tables)")
 	f.IntVar(&cfg.EmbeddedPort, "embedded-port", 19092, "port of the in-process Kafka")
 	f.Int32Var(&cfg.Partitions, "partitions", 8, "partitions of every topic Orchard creates")
+	f.StringVar(&prefix, "topic-prefix", "", "prefix of every topic and consumer group name (several deployments on one cluster)")
 	f.IntVar(&repl, "replication", -1, "replication factor of created topics (-1: the broker's default)")
 	f.DurationVar(&cfg.DecisionTimeout, "decision-timeout", 5*time.Second, "how long an API call waits for its decision")
 	return cmd
@@ -150,7 +153,7 @@ func tokenCmd() *cobra.Command {
 }
 
 func topicsCmd() *cobra.Command {
-	var brokers string
+	var brokers, prefix string
 	var partitions int32
 	var repl int
 	admin := func(cmd *cobra.Command) (*kadm.Client, func(), error) {
@@ -176,7 +179,7 @@ func topicsCmd() *cobra.Command {
 			defer done()
 			ctx, cancel := signalContext()
 			defer cancel()
-			if err := topics.Create(ctx, adm, topics.Config{Partitions: partitions, Replication: int16(repl)}); err != nil {
+			if err := topics.New(prefix).Create(ctx, adm, topics.Config{Partitions: partitions, Replication: int16(repl)}); err != nil {
 				return err
 			}
 			fmt.Println("topics ready")
@@ -195,7 +198,7 @@ func topicsCmd() *cobra.Command {
 			defer done()
 			ctx, cancel := signalContext()
 			defer cancel()
-			ds, err := topics.Describe(ctx, adm)
+			ds, err := topics.New(prefix).Describe(ctx, adm)
 			if err != nil {
 				return err
 			}
@@ -214,6 +217,7 @@ func topicsCmd() *cobra.Command {
 	}
 	t := &cobra.Command{Use: "topics", Short: "Create or describe Orchard's Kafka topics"}
 	t.PersistentFlags().StringVar(&brokers, "brokers", "", "Kafka brokers, comma-separated")
+	t.PersistentFlags().StringVar(&prefix, "topic-prefix", "", "prefix of every topic and group name")
 	t.AddCommand(create, describe)
 	return t
 }

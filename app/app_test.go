@@ -1,0 +1,307 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/orchard-leads/orchard/analytics"
+	"github.com/orchard-leads/orchard/auth"
+	"github.com/orchard-leads/orchard/internal/testenv"
+	"github.com/orchard-leads/orchard/schemas"
+	"github.com/orchard-leads/orchard/topics"
+)
+
+// Fifty reps claim one lead at the same moment: one wins, 49 are told
+// already_claimed, the CRMs see one assignment, ClickHouse counts one claim.
+func TestFiftyRepsRaceForOneLead(t *testing.T) {
+	chDSN := ""
+	if testenv.RealKafka() {
+		chDSN = testenv.ClickHouse(t)
+	}
+	n := start(t, Config{ClickHouse: chDSN})
+	const reps = 50
+	for i := range reps {
+		n.mustRep(fmt.Sprintf("rep%02d", i))
+	}
+	n.mustLead("L-race", 91)
+
+	var wg sync.WaitGroup
+	statuses := make([]reply, reps)
+	startGun := make(chan struct{})
+	for i := range reps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tok := token(t, fmt.Sprintf("rep%02d", i), auth.RoleRep)
+			<-startGun
+			statuses[i] = n.call("POST", "/v1/leads/L-race/claim", tok, nil)
+		}()
+	}
+	close(startGun)
+	wg.Wait()
+	won, refused := 0, 0
+	winner := ""
+	for i, r := range statuses {
+		switch {
+		case r.Status == 200:
+			won++
+			winner = fmt.Sprintf("rep%02d", i)
+			if r.Body["rep_id"] != winner || r.Body["method"] != "cherry_pick" || r.Body["sla_due_at"] == "" {
+				t.Errorf("winner's body: %v", r.Body)
+			}
+		case r.Status == 409 && r.Body["error"] == "already_claimed":
+			refused++
+		default:
+			t.Errorf("rep%02d: unexpected %d %v", i, r.Status, r.Body)
+		}
+	}
+	if won != 1 || refused != reps-1 {
+		t.Fatalf("want 1 winner and %d already_claimed, got %d and %d", reps-1, won, refused)
+	}
+
+	recs := readAll(t, n.brokers, n.cfg.Topics.Assignments, 2, 3*time.Second)
+	if len(recs) != 1 {
+		t.Fatalf("assignments topic holds %d records, want exactly 1", len(recs))
+	}
+	a := decode[schemas.Assignment](t, recs[0].Value)
+	if string(recs[0].Key) != "L-race" || a.Type != "assigned" || a.RepID != winner || a.Method != "cherry_pick" || a.Epoch != 1 {
+		t.Fatalf("assignment: key %s %+v (winner %s)", recs[0].Key, a, winner)
+	}
+
+	got := n.call("GET", "/v1/leads/L-race", token(t, winner, auth.RoleRep), nil)
+	if got.Body["owner"] != winner || got.Body["status"] != "assigned" || got.Body["notes"] != "internal" {
+		t.Fatalf("the owner's view of the lead: %v", got.Body)
+	}
+
+	if chDSN != "" {
+		conn, err := analytics.Open(context.Background(), chDSN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		testenv.CheckFor(t, 30*time.Second, 100*time.Millisecond, func() error {
+			v, err := analytics.LeadVolume(context.Background(), conn, time.Now().Add(-time.Hour))
+			if err != nil {
+				return err
+			}
+			if len(v) != 1 || v[0].RepID != winner || v[0].Claims != 1 {
+				return fmt.Errorf("lead volume in ClickHouse: %+v", v)
+			}
+			var refusals uint64
+			row := conn.QueryRow(context.Background(), "SELECT count() FROM events FINAL WHERE type = 'claim_refused' AND reason = 'already_claimed'")
+			if err := row.Scan(&refusals); err != nil {
+				return err
+			}
+			if refusals != reps-1 {
+				return fmt.Errorf("refusals in ClickHouse: %d", refusals)
+			}
+			return nil
+		})
+	}
+}
+
+func TestQueueShowsPreviewOnly(t *testing.T) {
+	n := start(t, Config{})
+	n.mustRep("ana")
+	n.mustLead("L1", 85)
+	n.mustLead("L2", 40)
+	q := n.call("GET", "/v1/queue", token(t, "ana", auth.RoleRep), nil)
+	leads, _ := q.Body["leads"].([]any)
+	if q.Status != 200 || len(leads) != 2 {
+		t.Fatalf("queue: %d %v", q.Status, q.Body)
+	}
+	first := leads[0].(map[string]any)
+	for _, detail := range []string{"history", "form_answers", "notes"} {
+		if _, ok := first[detail]; ok {
+			t.Errorf("queue preview carries detail field %s", detail)
+		}
+	}
+	if first["lead_id"] != "L1" || first["temperature"] != "hot" || first["priority"] != "high" {
+		t.Fatalf("preview: %v", first)
+	}
+	if r := n.call("POST", "/v1/leads/L1/claim", token(t, "ana", auth.RoleRep), nil); r.Status != 200 {
+		t.Fatalf("claim: %d %v", r.Status, r.Body)
+	}
+	testenv.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		q := n.call("GET", "/v1/queue", token(t, "ana", auth.RoleRep), nil)
+		if leads, _ := q.Body["leads"].([]any); len(leads) != 1 {
+			return fmt.Errorf("claimed lead still in the queue: %v", q.Body)
+		}
+		return nil
+	})
+}
+
+func TestRolesAndRefusals(t *testing.T) {
+	n := start(t, Config{})
+	n.mustRep("ana")
+	n.mustLead("L1", 70)
+	rep, mgr, integ := token(t, "ana", auth.RoleRep), token(t, "boss", auth.RoleManager), token(t, "mkt", auth.RoleIntegration)
+	lead := map[string]any{"lead_id": "L9", "company": "Acme", "source": "mql", "score": 50}
+	cases := []struct {
+		name, method, path, tok string
+		body                    any
+		status                  int
+		code                    string
+	}{
+		{"no token", "GET", "/v1/queue", "", nil, 401, "unauthorized"},
+		{"bad token", "GET", "/v1/queue", "garbage", nil, 401, "unauthorized"},
+		{"rep posts a lead", "POST", "/v1/leads", rep, lead, 403, "forbidden"},
+		{"manager claims", "POST", "/v1/leads/L1/claim", mgr, nil, 403, "forbidden"},
+		{"integration upserts a rep", "PUT", "/v1/reps/bo", integ, map[string]any{"name": "Bo"}, 200, ""},
+		{"unknown rep claims", "POST", "/v1/leads/L1/claim", token(t, "ghost", auth.RoleRep), nil, 403, "unknown_rep"},
+		{"unknown lead", "POST", "/v1/leads/nope/claim", rep, nil, 404, "unknown_lead"},
+		{"lead without company", "POST", "/v1/leads", integ, map[string]any{"lead_id": "L9", "source": "mql", "score": 5}, 400, "invalid"},
+		{"score out of range", "POST", "/v1/leads", integ, map[string]any{"lead_id": "L9", "company": "A", "source": "mql", "score": 101}, 400, "invalid"},
+		{"wrong type", "POST", "/v1/leads", integ, `{"lead_id":"L9","company":"A","source":"mql","score":"high"}`, 400, "invalid"},
+		{"unknown field", "POST", "/v1/leads", integ, `{"lead_id":"L9","company":"A","source":"mql","scroe":5}`, 400, "invalid"},
+		{"not json", "POST", "/v1/leads", integ, `{"lead_id":`, 400, "invalid"},
+		{"bad time", "POST", "/v1/leads", integ, map[string]any{"lead_id": "L9", "company": "A", "source": "mql", "received_at": "yesterday"}, 400, "invalid"},
+		{"bad rep tier", "PUT", "/v1/reps/bo", mgr, map[string]any{"name": "Bo", "tier": 7}, 400, "invalid"},
+		{"another rep's lead", "GET", "/v1/leads/L1", token(t, "bo", auth.RoleRep), nil, 403, "forbidden"},
+		{"unknown lead read", "GET", "/v1/leads/nope", mgr, nil, 404, "unknown_lead"},
+	}
+	for _, c := range cases {
+		r := n.call(c.method, c.path, c.tok, c.body)
+		if r.Status != c.status || (c.code != "" && r.Body["error"] != c.code) {
+			t.Errorf("%s: got %d %v, want %d %s", c.name, r.Status, r.Body, c.status, c.code)
+		}
+		if r.Status >= 400 && r.Body["message"] == "" {
+			t.Errorf("%s: refusal without a message: %v", c.name, r.Body)
+		}
+	}
+	r := n.call("POST", "/v1/leads", integ, map[string]any{"lead_id": "L9", "company": "A", "source": "mql", "score": 101})
+	if r.Body["field"] != "score" {
+		t.Errorf("400 names the field: %v", r.Body)
+	}
+	r = n.call("POST", "/v1/leads", integ, `{"lead_id":"L9","company":"A","source":"mql","scroe":5}`)
+	if r.Body["field"] != "scroe" {
+		t.Errorf("400 names the unknown field: %v", r.Body)
+	}
+}
+
+// A record on the intake topic that is not a valid lead goes to the
+// dead-letter topic with its error; the processor keeps going.
+func TestMalformedIntakeRecordGoesToDeadLetter(t *testing.T) {
+	n := start(t, Config{})
+	produce(t, n.brokers, n.cfg.Topics.LeadsIntake, "L-bad", []byte("this is not avro"))
+	serde, _ := schemas.NewSerde(context.Background(), "")
+	bad, _ := serde.Encode(&schemas.LeadIntake{LeadID: "L-neg", Kind: "qualified", At: 1, Company: "A", Source: "mql", Score: -3})
+	produce(t, n.brokers, n.cfg.Topics.LeadsIntake, "L-neg", bad)
+	n.mustLead("L-good", 60) // processed after the bad ones: the processor lives
+
+	recs := readAll(t, n.brokers, n.cfg.Topics.DeadLetter, 2, 10*time.Second)
+	if len(recs) != 2 {
+		t.Fatalf("dead letters: %d", len(recs))
+	}
+	errs := map[string]schemas.DeadLetter{}
+	for _, r := range recs {
+		d := decode[schemas.DeadLetter](t, r.Value)
+		errs[string(d.Key)] = d
+	}
+	if d := errs["L-bad"]; string(d.Value) != "this is not avro" || d.Topic != n.cfg.Topics.LeadsIntake || d.Error == "" {
+		t.Fatalf("dead letter of garbage: %+v", d)
+	}
+	if d := errs["L-neg"]; d.Error != "score: must be between 0 and 100, got -3" {
+		t.Fatalf("dead letter of an invalid lead: %+v", d)
+	}
+}
+
+// Stop `orchard run` and start it again on the same data directory (the
+// embedded Kafka keeps its log there): every lead keeps its state and owner.
+func TestRestartKeepsLeadsAndOwners(t *testing.T) {
+	dir := t.TempDir()
+	port := testenv.FreePort(t)
+	cfg := Config{DataDir: dir, EmbeddedPort: port, Topics: topics.Default}
+	n := start(t, cfg)
+	n.mustRep("ana")
+	n.mustLead("L1", 90)
+	n.mustLead("L2", 30)
+	if r := n.call("POST", "/v1/leads/L1/claim", token(t, "ana", auth.RoleRep), nil); r.Status != 200 {
+		t.Fatalf("claim: %d %v", r.Status, r.Body)
+	}
+	n.stop()
+	waitPortFree(t, port)
+
+	n2 := start(t, cfg)
+	mgr := token(t, "boss", auth.RoleManager)
+	if r := n2.call("GET", "/v1/leads/L1", mgr, nil); r.Body["owner"] != "ana" || r.Body["status"] != "assigned" {
+		t.Fatalf("after restart L1: %d %v", r.Status, r.Body)
+	}
+	if r := n2.call("GET", "/v1/leads/L2", mgr, nil); r.Body["status"] != "available" {
+		t.Fatalf("after restart L2: %v", r.Body)
+	}
+	n2.mustRep("bo")
+	if r := n2.call("POST", "/v1/leads/L1/claim", token(t, "bo", auth.RoleRep), nil); r.Status != 409 || r.Body["error"] != "already_claimed" {
+		t.Fatalf("claim of an owned lead after restart: %d %v", r.Status, r.Body)
+	}
+	if r := n2.call("POST", "/v1/leads/L2/claim", token(t, "bo", auth.RoleRep), nil); r.Status != 200 {
+		t.Fatalf("claim after restart: %d %v", r.Status, r.Body)
+	}
+}
+
+func waitPortFree(t *testing.T, port int) {
+	testenv.CheckFor(t, 10*time.Second, 50*time.Millisecond, func() error {
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			return err
+		}
+		return l.Close()
+	})
+}
+
+// The same request id twice (a client retry with Idempotency-Key) is one
+// claim: the second call gets the same answer, nothing is assigned twice.
+func TestIdempotentClaimRetry(t *testing.T) {
+	n := start(t, Config{})
+	n.mustRep("ana")
+	n.mustLead("L1", 90)
+	tok := token(t, "ana", auth.RoleRep)
+	call := func() reply {
+		return n.callWithHeader("POST", "/v1/leads/L1/claim", tok, "Idempotency-Key", "retry-1")
+	}
+	a, b := call(), call()
+	if a.Status != 200 || b.Status != 200 || a.Body["request_id"] != b.Body["request_id"] {
+		t.Fatalf("retry: %d %v / %d %v", a.Status, a.Body, b.Status, b.Body)
+	}
+	recs := readAll(t, n.brokers, n.cfg.Topics.Assignments, 3, 3*time.Second)
+	ids := map[string]bool{}
+	for _, r := range recs {
+		ids[decode[schemas.Assignment](t, r.Value).EventID] = true
+	}
+	if len(ids) != 1 {
+		t.Fatalf("assignment event ids: %v", ids)
+	}
+}
+
+func TestTopicsWithBrokenCoPartitioningAreRefused(t *testing.T) {
+	brokers := testenv.Kafka(t)
+	set := topics.New(testenv.Prefix())
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	if _, err := adm.CreateTopic(context.Background(), 3, 1, nil, set.LeadCmds); err != nil {
+		t.Fatal(err)
+	}
+	err = Run(context.Background(), Config{Brokers: brokers, Topics: set, Partitions: 4, Replication: 1, Secret: secret, HTTPAddr: "127.0.0.1:0"}, All)
+	if err == nil || !strings.Contains(err.Error(), "co-partitioning broken for the lead processor") || !strings.Contains(err.Error(), set.LeadCmds+"=3") {
+		t.Fatalf("want a co-partitioning refusal, got %v", err)
+	}
+	// Creating is idempotent: a second run of Create on good topics passes.
+	good := topics.New(testenv.Prefix())
+	for range 2 {
+		if err := good.Create(context.Background(), adm, topics.Config{Partitions: 2, Replication: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

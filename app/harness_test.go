@@ -1,0 +1,218 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/orchard-leads/orchard/auth"
+	"github.com/orchard-leads/orchard/bus"
+	"github.com/orchard-leads/orchard/internal/testenv"
+	"github.com/orchard-leads/orchard/schemas"
+	"github.com/orchard-leads/orchard/topics"
+)
+
+var secret = []byte("test-secret")
+
+func TestMain(m *testing.M) {
+	if b := os.Getenv("ORCHARD_TEST_BROKERS"); b != "" {
+		fmt.Println("app tests run against:", testenv.Describe([]string{b}))
+	} else {
+		fmt.Println("app tests run against: kfake (in-process); `make test` repeats them on a real broker")
+	}
+	os.Exit(m.Run())
+}
+
+// node is one running `orchard run` for a test.
+type node struct {
+	t       testing.TB
+	cfg     Config
+	base    string
+	cancel  context.CancelFunc
+	done    chan error
+	brokers []string
+}
+
+// start runs every component; cfg fields left empty get test defaults.
+func start(t testing.TB, cfg Config) *node {
+	t.Helper()
+	if cfg.Topics.LeadsIntake == "" {
+		cfg.Topics = topics.New(testenv.Prefix())
+	}
+	if cfg.Brokers == nil && cfg.EmbeddedPort == 0 {
+		cfg.Brokers = testenv.Kafka(t)
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = t.TempDir()
+	}
+	cfg.HTTPAddr = "127.0.0.1:0"
+	cfg.Partitions = 4
+	cfg.Replication = 1
+	cfg.Secret = secret
+	if cfg.DecisionTimeout == 0 {
+		cfg.DecisionTimeout = 10 * time.Second
+	}
+	readyCh := make(chan string, 1)
+	cfg.Ready = func(addr string) { readyCh <- addr }
+	ctx, cancel := context.WithCancel(context.Background())
+	n := &node{t: t, cfg: cfg, cancel: cancel, done: make(chan error, 1), brokers: cfg.Brokers}
+	go func() { n.done <- Run(ctx, cfg, All) }()
+	select {
+	case addr := <-readyCh:
+		n.base = "http://" + addr
+	case err := <-n.done:
+		t.Fatalf("orchard run stopped before ready: %v", err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("orchard run not ready after 60s")
+	}
+	t.Cleanup(n.stop)
+	return n
+}
+
+func (n *node) stop() {
+	if n.cancel == nil {
+		return
+	}
+	n.cancel()
+	n.cancel = nil
+	select {
+	case err := <-n.done:
+		if err != nil {
+			n.t.Errorf("orchard run: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		n.t.Error("orchard run did not stop within 30s")
+	}
+}
+
+func token(t testing.TB, sub, role string) string {
+	tok, err := auth.Sign(secret, sub, role, time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+type reply struct {
+	Status int
+	Body   map[string]any
+}
+
+func (n *node) call(method, path, tok string, body any) reply {
+	n.t.Helper()
+	var rd io.Reader
+	if s, ok := body.(string); ok {
+		rd = bytes.NewBufferString(s)
+	} else if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, n.base+path, rd)
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		n.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	r := reply{Status: resp.StatusCode, Body: map[string]any{}}
+	_ = json.NewDecoder(resp.Body).Decode(&r.Body)
+	return r
+}
+
+func (n *node) mustRep(id string) {
+	n.t.Helper()
+	r := n.call("PUT", "/v1/reps/"+id, token(n.t, "boss", auth.RoleManager), map[string]any{"name": id, "territory": "north", "tier": 1})
+	if r.Status != 200 {
+		n.t.Fatalf("PUT rep %s: %d %v", id, r.Status, r.Body)
+	}
+}
+
+func (n *node) mustLead(id string, score int) {
+	n.t.Helper()
+	r := n.call("POST", "/v1/leads", token(n.t, "mkt", auth.RoleIntegration), map[string]any{
+		"lead_id": id, "company": "Acme " + id, "employees": 120, "contact_name": "Kim", "contact_title": "CFO",
+		"source": "demo_request", "score": score, "territory": "north", "industry": "health",
+		"history": []string{"webinar 2026-10-01"}, "form_answers": map[string]string{"budget": "50k"}, "notes": "internal"})
+	if r.Status != 202 {
+		n.t.Fatalf("POST lead %s: %d %v", id, r.Status, r.Body)
+	}
+	manager := token(n.t, "boss", auth.RoleManager)
+	testenv.CheckFor(n.t, 20*time.Second, 10*time.Millisecond, func() error {
+		if r := n.call("GET", "/v1/leads/"+id, manager, nil); r.Body["status"] != "available" {
+			return fmt.Errorf("lead %s not in the pool yet: %d %v", id, r.Status, r.Body)
+		}
+		return nil
+	})
+}
+
+// readAll reads a topic from the start until it has want records or wait
+// runs out, decoding each with decode.
+func readAll(t testing.TB, brokers []string, topic string, want int, wait time.Duration) []*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var out []*kgo.Record
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	for len(out) < want {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			break
+		}
+		out = append(out, fs.Records()...)
+	}
+	return out
+}
+
+func produce(t testing.TB, brokers []string, topic, key string, value []byte) {
+	t.Helper()
+	cl, err := kgo.NewClient(bus.ProducerOpts(brokers)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: topic, Key: []byte(key), Value: value}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func decode[T any, P interface {
+	*T
+	schemas.Record
+}](t testing.TB, b []byte) T {
+	t.Helper()
+	var v T
+	serde, _ := schemas.NewSerde(context.Background(), "")
+	if err := serde.Decode(context.Background(), b, P(&v)); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func (n *node) callWithHeader(method, path, tok, hk, hv string) reply {
+	n.t.Helper()
+	req, _ := http.NewRequest(method, n.base+path, nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set(hk, hv)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		n.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	r := reply{Status: resp.StatusCode, Body: map[string]any{}}
+	_ = json.NewDecoder(resp.Body).Decode(&r.Body)
+	return r
+}
