@@ -49,7 +49,7 @@ for _ in $(seq 1 100); do
     exit 0
   fi
   if ! kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
-    echo "clickhouse-server exited; its log:" >&2; tail -50 "$dir/logs/stdout.log" "$dir/logs/error.log" >&2 2>/dev/null || true; exit 1
+    echo "clickhouse-server exited; its log:" >&2; tail -n 20 "$dir"/logs/*.log >&2 || true; exit 1
   fi
   sleep 0.2
 done
