@@ -39,7 +39,7 @@ func SaramaConfig() *sarama.Config {
 	cfg.Producer.Flush.Bytes = 0
 	cfg.Producer.Flush.MaxMessages = 0
 	cfg.Producer.Compression = sarama.CompressionNone
-	cfg.Consumer.MaxWaitTime = 250 * time.Millisecond
+	cfg.Consumer.MaxWaitTime = 20 * time.Millisecond
 	cfg.Metadata.RefreshFrequency = time.Minute
 	return cfg
 }

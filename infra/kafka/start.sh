@@ -46,7 +46,7 @@ appender.file.layout.type=PatternLayout
 appender.file.layout.pattern=%d %p %c{1} %m%n
 PROPS
 cp="$cache/libs/*"
-jvm=(java -Xms256m -Xmx512m -XX:+UseSerialGC -Dkafka.logs.dir="$dir/logs"
+jvm=(java -Xms512m -Xmx1g -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Dkafka.logs.dir="$dir/logs"
      -Dlog4j2.configurationFile="$dir/log4j2.properties" -cp "$cp")
 if [ ! -f "$dir/data/meta.properties" ]; then
   cluster=$("${jvm[@]}" kafka.tools.StorageTool random-uuid)

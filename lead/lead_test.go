@@ -1,0 +1,114 @@
+package lead
+
+import (
+	"testing"
+	"time"
+
+	"github.com/orchard-leads/orchard/policy"
+	"github.com/orchard-leads/orchard/schemas"
+)
+
+var m = Machine{Policy: policy.Default()}
+
+func qualified(id string, at int64) schemas.LeadIntake {
+	return schemas.LeadIntake{LeadID: id, Kind: KindQualified, At: at, Company: "Acme", Source: "mql", Score: 60}
+}
+
+func TestQualifyIsIdempotent(t *testing.T) {
+	r := m.Intake(nil, qualified("L1", 10))
+	if r.State == nil || r.State.Status != Available || r.State.EnteredPoolAt != 10 || len(r.Events) != 1 {
+		t.Fatalf("%+v", r)
+	}
+	if again := m.Intake(r.State, qualified("L1", 20)); again.State != nil || len(again.Events) != 0 {
+		t.Fatalf("qualified twice changed something: %+v", again)
+	}
+}
+
+func TestUpdatesApplyInEventTimeOrder(t *testing.T) {
+	l := m.Intake(nil, qualified("L1", 10)).State
+	up := qualified("L1", 30)
+	up.Kind, up.Score = KindUpdated, 95
+	l2 := m.Intake(l, up).State
+	if l2 == nil || l2.Data.Score != 95 || l2.EnteredPoolAt != 10 {
+		t.Fatalf("%+v", l2)
+	}
+	stale := qualified("L1", 20)
+	stale.Kind, stale.Score = KindUpdated, 5
+	if r := m.Intake(l2, stale); r.State != nil {
+		t.Fatal("an older update overwrote a newer one")
+	}
+}
+
+func TestFirstClaimWinsNoTakeBacks(t *testing.T) {
+	l := m.Intake(nil, qualified("L1", 10)).State
+	win := m.Claim(l, Claim{RequestID: "a", Rep: "ana", At: 100})
+	if !win.Decision.OK || win.State.Owner != "ana" || win.State.Epoch != 1 || win.Assignment == nil {
+		t.Fatalf("%+v", win)
+	}
+	if due := win.State.SLADueAt - 100; due != (2 * time.Hour).Milliseconds() {
+		t.Fatalf("SLA due after %d ms", due)
+	}
+	lose := m.Claim(win.State, Claim{RequestID: "b", Rep: "bo", At: 101})
+	if lose.Decision.OK || lose.Decision.Code != CodeAlreadyClaimed || lose.State != nil || lose.Assignment != nil {
+		t.Fatalf("%+v", lose)
+	}
+	// The owner claiming again with a new request is refused too: a claim
+	// is not a toggle, and there is no command that returns a lead.
+	if again := m.Claim(win.State, Claim{RequestID: "c", Rep: "ana", At: 102}); again.Decision.Code != CodeAlreadyClaimed {
+		t.Fatalf("%+v", again.Decision)
+	}
+	replay := m.Claim(win.State, Claim{RequestID: "a", Rep: "ana", At: 100})
+	if !replay.Decision.OK || replay.State != nil || replay.Assignment.EventID != win.Assignment.EventID {
+		t.Fatalf("replay: %+v", replay)
+	}
+}
+
+func TestClaimRefusals(t *testing.T) {
+	if r := m.Claim(nil, Claim{RequestID: "a", Rep: "ana"}); r.Decision.Code != CodeUnknownLead {
+		t.Fatal(r.Decision)
+	}
+	l := m.Intake(nil, qualified("L1", 10)).State
+	dq := m.Intake(l, schemas.LeadIntake{LeadID: "L1", Kind: KindDisqualified, At: 20, Reason: "spam"}).State
+	if r := m.Claim(dq, Claim{RequestID: "a", Rep: "ana"}); r.Decision.Code != CodeNotPickable || len(r.Events) != 1 || r.Events[0].Reason != CodeNotPickable {
+		t.Fatalf("%+v", r)
+	}
+}
+
+func TestDerivedFields(t *testing.T) {
+	for score, want := range map[int32]string{80: "hot", 79: "warm", 50: "warm", 49: "cold"} {
+		if got := m.Temperature(score); got != want {
+			t.Errorf("score %d: %s, want %s", score, got, want)
+		}
+	}
+	for src, want := range map[string]string{"referral": "high", "mql": "standard", "cold_outreach": "low", "unheard_of": "standard"} {
+		if got := m.Priority(src); got != want {
+			t.Errorf("%s: %s, want %s", src, got, want)
+		}
+	}
+	l := m.Intake(nil, qualified("L1", 0)).State
+	if m.Aged(l, time.UnixMilli(0).Add(23*time.Hour)) || !m.Aged(l, time.UnixMilli(0).Add(24*time.Hour)) {
+		t.Error("aged_after is 24h")
+	}
+}
+
+func TestValidateIntake(t *testing.T) {
+	ok := qualified("L-1.a", 1)
+	if fe := ValidateIntake(ok); fe != nil {
+		t.Fatal(fe)
+	}
+	for field, mutate := range map[string]func(*schemas.LeadIntake){
+		"lead_id":   func(x *schemas.LeadIntake) { x.LeadID = "has space" },
+		"kind":      func(x *schemas.LeadIntake) { x.Kind = "maybe" },
+		"company":   func(x *schemas.LeadIntake) { x.Company = "" },
+		"score":     func(x *schemas.LeadIntake) { x.Score = 101 },
+		"source":    func(x *schemas.LeadIntake) { x.Source = "" },
+		"at":        func(x *schemas.LeadIntake) { x.At = 0 },
+		"employees": func(x *schemas.LeadIntake) { x.Employees = -1 },
+	} {
+		in := ok
+		mutate(&in)
+		if fe := ValidateIntake(in); fe == nil || fe.Field != field {
+			t.Errorf("%s: %v", field, fe)
+		}
+	}
+}

@@ -1,0 +1,38 @@
+package topics
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestCheckDescribed(t *testing.T) {
+	set := New("x.")
+	var ds []Described
+	for _, s := range set.All() {
+		ds = append(ds, Described{Spec: s, Partitions: 8, Exists: true})
+	}
+	if err := CheckDescribed(ds); err != nil {
+		t.Fatal(err)
+	}
+	ds[1].Partitions = 3 // lead.commands
+	ds[len(ds)-1].Exists = false
+	err := CheckDescribed(ds)
+	if err == nil || !strings.Contains(err.Error(), "x.lead.commands=3") || !strings.Contains(err.Error(), "x.deadletter is missing") {
+		t.Fatalf("%v", err)
+	}
+}
+
+func TestEveryGokaTableIsCompactedAndCoPartitioned(t *testing.T) {
+	set := Default
+	for _, g := range []string{set.LeadsGroup, set.RepsGroup} {
+		found := false
+		for _, s := range set.All() {
+			if s.Name == Table(g) {
+				found = s.Compact && s.CoPartition != ""
+			}
+		}
+		if !found {
+			t.Errorf("table of %s not declared compacted and co-partitioned", g)
+		}
+	}
+}
