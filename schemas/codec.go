@@ -220,3 +220,7 @@ func fromNative(m map[string]any, r Record, defaults map[string]any) error {
 	}
 	return nil
 }
+
+// Fields returns a record as a map keyed by its Avro field names (for JSON
+// output that matches the schema).
+func Fields(r Record) map[string]any { return toNative(r) }

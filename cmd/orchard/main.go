@@ -215,10 +215,31 @@ func topicsCmd() *cobra.Command {
 			return topics.CheckDescribed(ds)
 		},
 	}
-	t := &cobra.Command{Use: "topics", Short: "Create or describe Orchard's Kafka topics"}
+	var fromStart, follow bool
+	var limit int
+	tail := &cobra.Command{
+		Use:   "tail TOPIC",
+		Short: "Print a topic's records as JSON lines, decoded with their Avro schema (assignments, events, decisions, deadletter, ...)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := fromEnv(cmd); err != nil {
+				return err
+			}
+			if brokers == "" {
+				return fmt.Errorf("--brokers is required")
+			}
+			ctx, cancel := signalContext()
+			defer cancel()
+			return tailTopic(ctx, strings.Split(brokers, ","), topics.New(prefix), args[0], fromStart, follow, limit)
+		},
+	}
+	tail.Flags().BoolVar(&fromStart, "from-start", true, "read from the oldest record (false: only new ones)")
+	tail.Flags().BoolVarP(&follow, "follow", "f", false, "keep waiting for new records")
+	tail.Flags().IntVar(&limit, "max", 0, "stop after this many records (0: no limit)")
+	t := &cobra.Command{Use: "topics", Short: "Create, describe or read Orchard's Kafka topics"}
 	t.PersistentFlags().StringVar(&brokers, "brokers", "", "Kafka brokers, comma-separated")
 	t.PersistentFlags().StringVar(&prefix, "topic-prefix", "", "prefix of every topic and group name")
-	t.AddCommand(create, describe)
+	t.AddCommand(create, describe, tail)
 	return t
 }
 

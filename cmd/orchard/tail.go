@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/orchard-leads/orchard/schemas"
+	"github.com/orchard-leads/orchard/topics"
+)
+
+// recordOf names the record type each topic carries.
+func recordOf(set topics.Set, topic string) (schemas.Record, error) {
+	m := map[string]schemas.Record{
+		set.LeadsIntake: &schemas.LeadIntake{}, set.LeadCmds: &schemas.LeadCommand{},
+		set.RepsIntake: &schemas.RepUpsert{}, set.RepCmds: &schemas.RepCommand{},
+		set.Assignments: &schemas.Assignment{}, set.Decisions: &schemas.Decision{},
+		set.Events: &schemas.Event{}, set.DeadLetter: &schemas.DeadLetter{},
+	}
+	r, ok := m[topic]
+	if !ok {
+		var names []string
+		for _, s := range set.All() {
+			if _, ok := m[s.Name]; ok {
+				names = append(names, s.Name)
+			}
+		}
+		return nil, fmt.Errorf("topic %q carries no Orchard record; one of: %s", topic, strings.Join(names, ", "))
+	}
+	return r, nil
+}
+
+func tailTopic(ctx context.Context, brokers []string, set topics.Set, topic string, fromStart, follow bool, limit int) error {
+	proto, err := recordOf(set, topic)
+	if err != nil {
+		return err
+	}
+	serde, err := schemas.NewSerde(ctx, os.Getenv("ORCHARD_SCHEMA_REGISTRY"))
+	if err != nil {
+		return err
+	}
+	start := kgo.NewOffset().AtEnd()
+	if fromStart {
+		start = kgo.NewOffset().AtStart()
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(start))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	enc := json.NewEncoder(os.Stdout)
+	n := 0
+	for {
+		pctx := ctx
+		var cancel context.CancelFunc = func() {}
+		if !follow {
+			pctx, cancel = context.WithTimeout(ctx, 2*time.Second) // caught up when nothing comes for 2 s
+		}
+		fs := cl.PollFetches(pctx)
+		cancel()
+		if ctx.Err() != nil || (fs.Empty() && !follow) {
+			return nil
+		}
+		for _, r := range fs.Records() {
+			v := reflect.New(reflect.TypeOf(proto).Elem()).Interface().(schemas.Record)
+			line := map[string]any{"partition": r.Partition, "offset": r.Offset, "key": string(r.Key)}
+			if err := serde.Decode(ctx, r.Value, v); err != nil {
+				line["error"] = err.Error()
+			} else {
+				line["value"] = schemas.Fields(v)
+			}
+			if err := enc.Encode(line); err != nil {
+				return err
+			}
+			if n++; limit > 0 && n >= limit {
+				return nil
+			}
+		}
+	}
+}
