@@ -214,12 +214,22 @@ func TestMalformedIntakeRecordGoesToDeadLetter(t *testing.T) {
 	}
 }
 
-// Stop `orchard run` and start it again on the same data directory (the
-// embedded Kafka keeps its log there): every lead keeps its state and owner.
+// Stop `orchard run` and start it again on the same data directory: every
+// lead keeps its state and owner. "embedded": the in-process Kafka keeps its
+// log under the data directory; "brokers": the broker outlives the process
+// (the real one in the integration run) and the processors recover their
+// tables.
 func TestRestartKeepsLeadsAndOwners(t *testing.T) {
-	dir := t.TempDir()
-	port := testenv.FreePort(t)
-	cfg := Config{DataDir: dir, EmbeddedPort: port, Topics: topics.Default}
+	t.Run("embedded", func(t *testing.T) {
+		port := testenv.FreePort(t)
+		restartKeepsState(t, Config{DataDir: t.TempDir(), EmbeddedPort: port, Topics: topics.Default}, func() { waitPortFree(t, port) })
+	})
+	t.Run("brokers", func(t *testing.T) {
+		restartKeepsState(t, Config{DataDir: t.TempDir(), Brokers: testenv.Kafka(t), Topics: topics.New(testenv.Prefix())}, func() {})
+	})
+}
+
+func restartKeepsState(t *testing.T, cfg Config, betweenRuns func()) {
 	n := start(t, cfg)
 	n.mustRep("ana")
 	n.mustLead("L1", 90)
@@ -228,7 +238,7 @@ func TestRestartKeepsLeadsAndOwners(t *testing.T) {
 		t.Fatalf("claim: %d %v", r.Status, r.Body)
 	}
 	n.stop()
-	waitPortFree(t, port)
+	betweenRuns()
 
 	n2 := start(t, cfg)
 	mgr := token(t, "boss", auth.RoleManager)
@@ -244,6 +254,9 @@ func TestRestartKeepsLeadsAndOwners(t *testing.T) {
 	}
 	if r := n2.call("POST", "/v1/leads/L2/claim", token(t, "bo", auth.RoleRep), nil); r.Status != 200 {
 		t.Fatalf("claim after restart: %d %v", r.Status, r.Body)
+	}
+	if r := n2.call("POST", "/v1/leads/L2/claim", token(t, "ana", auth.RoleRep), nil); r.Status != 409 {
+		t.Fatalf("second claim after restart: %d %v", r.Status, r.Body)
 	}
 }
 

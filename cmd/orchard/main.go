@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"sort"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -18,6 +19,7 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"gopkg.in/yaml.v3"
 
 	"github.com/orchard-leads/orchard/analytics"
 	"github.com/orchard-leads/orchard/app"
@@ -50,7 +52,9 @@ ORCHARD_DECISION_TIMEOUT; a flag on the command line wins.`,
 	return r
 }
 
-// fromEnv fills every flag not given on the command line from ORCHARD_<FLAG>.
+// fromEnv fills every flag not given on the command line from
+// ORCHARD_<FLAG>, then from the --config file: command line, environment,
+// config file, default, in that order.
 func fromEnv(cmd *cobra.Command) error {
 	var err error
 	cmd.Flags().VisitAll(func(f *pflag.Flag) {
@@ -59,12 +63,49 @@ func fromEnv(cmd *cobra.Command) error {
 		}
 		name := "ORCHARD_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		if v, ok := os.LookupEnv(name); ok {
-			if e := f.Value.Set(v); e != nil {
+			if e := cmd.Flags().Set(f.Name, v); e != nil {
 				err = fmt.Errorf("%s=%q: %w", name, v, e)
 			}
 		}
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	if f := cmd.Flags().Lookup("config"); f != nil && f.Value.String() != "" {
+		return fromConfigFile(cmd, f.Value.String())
+	}
+	return nil
+}
+
+// fromConfigFile reads a YAML file whose keys are flag names
+// (brokers: "k1:9092,k2:9092", clickhouse: ..., policy: policy.yaml).
+func fromConfigFile(cmd *cobra.Command, path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("--config: %w", err)
+	}
+	var values map[string]any
+	if err := yaml.Unmarshal(b, &values); err != nil {
+		return fmt.Errorf("--config %s: %w", path, err)
+	}
+	keys := make([]string, 0, len(values))
+	for k := range values {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		f := cmd.Flags().Lookup(k)
+		if f == nil || k == "config" {
+			return fmt.Errorf("--config %s: %s: unknown setting (the keys are the flags of `orchard %s --help`)", path, k, cmd.Name())
+		}
+		if f.Changed {
+			continue // the command line or the environment said otherwise
+		}
+		if err := cmd.Flags().Set(k, fmt.Sprint(values[k])); err != nil {
+			return fmt.Errorf("--config %s: %s: %w", path, k, err)
+		}
+	}
+	return nil
 }
 
 func signalContext() (context.Context, context.CancelFunc) {
@@ -113,7 +154,7 @@ func serveCmd(use, short string, what app.Components) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&cfg.PolicyFile, "policy", "", "policy file (YAML, see policy/default.yaml); default: the built-in defaults")
-	f.StringVar(&cfg.PolicyFile, "config", "", "alias of --policy")
+	f.String("config", "", "YAML file of flag values (keys are flag names: brokers, clickhouse, policy, http, ...)")
 	f.StringVar(&brokers, "brokers", "", "Kafka brokers, comma-separated; empty: in-process Kafka with its data in --data")
 	f.StringVar(&cfg.ClickHouse, "clickhouse", "", "ClickHouse DSN (native protocol), e.g. clickhouse://127.0.0.1:9000/orchard; empty: no analytics")
 	f.StringVar(&cfg.RegistryURL, "schema-registry", "", "Confluent schema registry URL; empty: plain Avro without framing")

@@ -14,7 +14,7 @@ version=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$here/pom.x
 cache=${ORCHARD_CACHE:-$HOME/.cache/orchard}/kafka-$version
 if [ ! -f "$cache/libs/kafka_2.13-$version.jar" ]; then
   echo "fetching Apache Kafka $version from Maven Central into $cache" >&2
-  mvn -q -B -f "$here/pom.xml" dependency:copy-dependencies -DoutputDirectory="$cache/libs" >&2
+  mvn -q -B -Dstyle.color=never -f "$here/pom.xml" dependency:copy-dependencies -DoutputDirectory="$cache/libs" >&2
 fi
 mkdir -p "$dir/logs"
 cat > "$dir/server.properties" <<PROPS
