@@ -4,7 +4,7 @@ GO      ?= go
 BIN     := bin/orchard
 SVC_DIR ?= $(CURDIR)/.cache/services
 
-.PHONY: run build test test-fast test-integration bench lint services-up services-down clean
+.PHONY: run build test test-fast test-integration sqlcheck bench lint services-up services-down clean
 
 run: build
 	scripts/run.sh
@@ -21,6 +21,10 @@ test-fast:
 
 test-integration:
 	scripts/integration.sh
+
+# analytics/ SQL on a current ClickHouse engine (chDB); part of test-integration.
+sqlcheck:
+	scripts/sqlcheck.sh
 
 bench:
 	scripts/bench.sh

@@ -2,6 +2,7 @@ package analytics
 
 import (
 	"context"
+	"embed"
 	"fmt"
 	"time"
 
@@ -22,22 +23,22 @@ type Report struct {
 	Reps  []RepVolume `json:"reps"`
 }
 
-// Queries are the named SQL of the report; FINAL makes a replayed event
-// count once. The {since} parameter binds client-side.
-var Queries = map[string]string{
-	"lead_volume_per_rep": `SELECT rep_id,
-	countIf(method = 'cherry_pick') AS claims,
-	countIf(method != 'cherry_pick') AS auto_assigned,
-	count() AS leads
-FROM events FINAL
-WHERE type = 'assigned' AND at >= ?
-GROUP BY rep_id
-ORDER BY leads DESC, rep_id`,
+//go:embed queries/*.sql
+var queryFiles embed.FS
+
+// Query returns the named SQL of analytics/queries/<name>.sql; its ?
+// parameters bind client-side.
+func Query(name string) string {
+	b, err := queryFiles.ReadFile("queries/" + name + ".sql")
+	if err != nil {
+		panic("analytics: no query " + name)
+	}
+	return string(b)
 }
 
 // LeadVolume runs lead_volume_per_rep.
 func LeadVolume(ctx context.Context, conn driver.Conn, since time.Time) ([]RepVolume, error) {
-	rows, err := conn.Query(ctx, Queries["lead_volume_per_rep"], since.UTC())
+	rows, err := conn.Query(ctx, Query("lead_volume_per_rep"), since.UTC())
 	if err != nil {
 		return nil, fmt.Errorf("lead_volume_per_rep: %w", err)
 	}

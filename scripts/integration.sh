@@ -33,4 +33,6 @@ fi
 if grep -q -- '--- SKIP' "$work/test.log"; then
   echo "integration tests skipped something; that is a failure here:"; grep -A2 -- '--- SKIP' "$work/test.log"; exit 1
 fi
+echo "== the same SQL on a current ClickHouse (chDB)"
+scripts/sqlcheck.sh
 echo "integration tests passed against: $kafka_line; ClickHouse on 127.0.0.1:$chport"

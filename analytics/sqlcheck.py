@@ -1,0 +1,42 @@
+"""Runs Orchard's ClickHouse SQL on a current ClickHouse engine (chDB,
+in-process) so that the schema and queries stay valid beyond the 18.16
+server of the integration tests. Usage: python3 analytics/sqlcheck.py"""
+import pathlib
+import re
+import sys
+
+import chdb
+from chdb import session
+
+here = pathlib.Path(__file__).parent
+
+
+def statements(text):
+    body = "\n".join(l for l in text.splitlines() if not l.strip().startswith("--"))
+    return [s.strip() for s in body.split(";") if s.strip()]
+
+
+def main():
+    s = session.Session()
+    s.query("CREATE DATABASE IF NOT EXISTS orchard")
+    s.query("USE orchard")
+    checked = 0
+    for f in sorted((here / "migrations").glob("*.sql")):
+        for stmt in statements(f.read_text()):
+            s.query(stmt)
+            checked += 1
+    s.query("INSERT INTO events (event_id, type, at, at_ms, rep_id, method) VALUES "
+            "('e1', 'assigned', now(), 1, 'ana', 'cherry_pick'), ('e1', 'assigned', now(), 1, 'ana', 'cherry_pick'), "
+            "('e2', 'assigned', now(), 2, 'bo', 'round_robin')")
+    for f in sorted((here / "queries").glob("*.sql")):
+        sql = re.sub(r"\?", "toDateTime('2000-01-01 00:00:00')", f.read_text())
+        out = s.query(sql, "CSV")
+        print(f"{f.name}: ok on ClickHouse {chdb.__version__ if hasattr(chdb, '__version__') else ''}\n{out}")
+        checked += 1
+    if "\"ana\",1,0,1" not in str(s.query(re.sub(r"\?", "toDateTime('2000-01-01 00:00:00')", (here / "queries" / "lead_volume_per_rep.sql").read_text()), "CSV")):
+        sys.exit("lead_volume_per_rep: FINAL did not collapse the duplicate event")
+    print(f"{checked} statements ran on chDB {s.query('SELECT version()', 'CSV')}".strip())
+
+
+if __name__ == "__main__":
+    main()
