@@ -56,45 +56,33 @@ func (s *Server) putRep(w http.ResponseWriter, r *http.Request) {
 		"weekly_capacity": u.WeeklyCapacity, "active": u.Active})
 }
 
-// leadBody is a lead as JSON (API.md); it maps onto schemas.LeadIntake.
+// leadBody is a lead as JSON (API.md): the lead's data fields plus its id,
+// kind and an RFC 3339 received_at (which shadows the data's epoch field).
 type leadBody struct {
-	LeadID       string            `json:"lead_id"`
-	Kind         string            `json:"kind"`
-	Company      string            `json:"company"`
-	Employees    int32             `json:"employees"`
-	ContactName  string            `json:"contact_name"`
-	ContactTitle string            `json:"contact_title"`
-	Source       string            `json:"source"`
-	Score        int32             `json:"score"`
-	Territory    string            `json:"territory"`
-	Industry     string            `json:"industry"`
-	Budget       string            `json:"budget"`
-	Timeline     string            `json:"timeline"`
-	Authority    string            `json:"authority"`
-	ReceivedAt   string            `json:"received_at"`
-	History      []string          `json:"history"`
-	FormAnswers  map[string]string `json:"form_answers"`
-	Notes        string            `json:"notes"`
+	LeadID     string `json:"lead_id"`
+	Kind       string `json:"kind"`
+	ReceivedAt string `json:"received_at"`
+	lead.Data
 }
 
 // IntakeFromJSON maps a JSON lead onto the intake record and validates it.
 func IntakeFromJSON(b leadBody, at time.Time) (schemas.LeadIntake, *lead.FieldError) {
-	in := schemas.LeadIntake{LeadID: b.LeadID, Kind: b.Kind, At: at.UnixMilli(), Company: b.Company, Employees: b.Employees,
-		ContactName: b.ContactName, ContactTitle: b.ContactTitle, Source: b.Source, Score: b.Score, Territory: b.Territory,
-		Industry: b.Industry, Budget: b.Budget, Timeline: b.Timeline, Authority: b.Authority, History: b.History,
-		FormAnswers: b.FormAnswers, Notes: b.Notes}
-	if in.Kind == "" {
-		in.Kind = lead.KindQualified
+	kind := b.Kind
+	if kind == "" {
+		kind = lead.KindQualified
 	}
-	if in.Kind == lead.KindDisqualified {
-		return in, &lead.FieldError{Field: "kind", Reason: "use POST /v1/leads/{id}/disqualify"}
-	}
+	d := b.Data
+	d.ReceivedAt = 0
 	if b.ReceivedAt != "" {
 		t, err := time.Parse(time.RFC3339, b.ReceivedAt)
 		if err != nil {
-			return in, &lead.FieldError{Field: "received_at", Reason: "must be an RFC 3339 time like 2026-11-28T09:30:00Z"}
+			return schemas.LeadIntake{}, &lead.FieldError{Field: "received_at", Reason: "must be an RFC 3339 time like 2026-11-28T09:30:00Z"}
 		}
-		in.ReceivedAt = t.UnixMilli()
+		d.ReceivedAt = t.UnixMilli()
+	}
+	in := d.Intake(b.LeadID, kind, at.UnixMilli())
+	if kind == lead.KindDisqualified {
+		return in, &lead.FieldError{Field: "kind", Reason: "use POST /v1/leads/{id}/disqualify"}
 	}
 	return in, lead.ValidateIntake(in)
 }

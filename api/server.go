@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode"
 
 	_ "embed"
 
@@ -187,7 +188,7 @@ func decodeBody(r *http.Request, v any) *lead.FieldError {
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &te):
-		return &lead.FieldError{Field: te.Field, Reason: fmt.Sprintf("must be %s, got %s", jsonKind(te.Type.Kind()), te.Value)}
+		return &lead.FieldError{Field: jsonPath(te.Field), Reason: fmt.Sprintf("must be %s, got %s", jsonKind(te.Type.Kind()), te.Value)}
 	case errors.As(err, &se):
 		return &lead.FieldError{Field: "(body)", Reason: fmt.Sprintf("malformed JSON at byte %d: %v", se.Offset, err)}
 	case errors.As(err, &mbe):
@@ -266,4 +267,16 @@ func jsonKind(k reflect.Kind) string {
 		return "an object"
 	}
 	return "a " + k.String()
+}
+
+// jsonPath drops the Go names of embedded structs ("Data.employees" ->
+// "employees") so that errors name fields as the client wrote them.
+func jsonPath(field string) string {
+	var keep []string
+	for _, seg := range strings.Split(field, ".") {
+		if seg != "" && !unicode.IsUpper(rune(seg[0])) {
+			keep = append(keep, seg)
+		}
+	}
+	return strings.Join(keep, ".")
 }

@@ -181,6 +181,10 @@ func TestRolesAndRefusals(t *testing.T) {
 	if r.Body["field"] != "score" {
 		t.Errorf("400 names the field: %v", r.Body)
 	}
+	r = n.call("POST", "/v1/leads", integ, `{"lead_id":"L9","company":"A","source":"mql","employees":"many"}`)
+	if r.Body["field"] != "employees" {
+		t.Errorf("400 names the mistyped field: %v", r.Body)
+	}
 	r = n.call("POST", "/v1/leads", integ, `{"lead_id":"L9","company":"A","source":"mql","scroe":5}`)
 	if r.Body["field"] != "scroe" {
 		t.Errorf("400 names the unknown field: %v", r.Body)
@@ -278,7 +282,7 @@ func TestIdempotentClaimRetry(t *testing.T) {
 	n.mustLead("L1", 90)
 	tok := token(t, "ana", auth.RoleRep)
 	call := func() reply {
-		return n.callWithHeader("POST", "/v1/leads/L1/claim", tok, "Idempotency-Key", "retry-1")
+		return n.callWithHeader("POST", "/v1/leads/L1/claim", tok, nil, "Idempotency-Key", "retry-1")
 	}
 	a, b := call(), call()
 	if a.Status != 200 || b.Status != 200 || a.Body["request_id"] != b.Body["request_id"] {

@@ -108,6 +108,12 @@ type reply struct {
 
 func (n *node) call(method, path, tok string, body any) reply {
 	n.t.Helper()
+	return n.callWithHeader(method, path, tok, body, "", "")
+}
+
+// callWithHeader is call with one extra request header (when hk is set).
+func (n *node) callWithHeader(method, path, tok string, body any, hk, hv string) reply {
+	n.t.Helper()
 	var rd io.Reader
 	if s, ok := body.(string); ok {
 		rd = bytes.NewBufferString(s)
@@ -118,6 +124,9 @@ func (n *node) call(method, path, tok string, body any) reply {
 	req, _ := http.NewRequest(method, n.base+path, rd)
 	if tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	if hk != "" {
+		req.Header.Set(hk, hv)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -200,19 +209,4 @@ func decode[T any, P interface {
 		t.Fatal(err)
 	}
 	return v
-}
-
-func (n *node) callWithHeader(method, path, tok, hk, hv string) reply {
-	n.t.Helper()
-	req, _ := http.NewRequest(method, n.base+path, nil)
-	req.Header.Set("Authorization", "Bearer "+tok)
-	req.Header.Set(hk, hv)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		n.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	r := reply{Status: resp.StatusCode, Body: map[string]any{}}
-	_ = json.NewDecoder(resp.Body).Decode(&r.Body)
-	return r
 }

@@ -206,6 +206,15 @@ func terminal(s Status) bool {
 	return s == Disqualified || s == Converted || s == Lost
 }
 
+// Intake is the intake record that carries this data (the inverse of dataOf).
+func (d Data) Intake(leadID, kind string, at int64) schemas.LeadIntake {
+	return schemas.LeadIntake{LeadID: leadID, Kind: kind, At: at, ReceivedAt: d.ReceivedAt,
+		Company: d.Company, Employees: d.Employees, ContactName: d.ContactName, ContactTitle: d.ContactTitle,
+		Source: d.Source, Score: d.Score, Territory: d.Territory, Industry: d.Industry,
+		Budget: d.Budget, Timeline: d.Timeline, Authority: d.Authority,
+		History: d.History, FormAnswers: d.FormAnswers, Notes: d.Notes}
+}
+
 func dataOf(in schemas.LeadIntake) Data {
 	return Data{
 		Company: in.Company, Employees: in.Employees, ContactName: in.ContactName, ContactTitle: in.ContactTitle,
