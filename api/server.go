@@ -278,5 +278,8 @@ func jsonPath(field string) string {
 			keep = append(keep, seg)
 		}
 	}
+	if len(keep) == 0 {
+		return "(body)"
+	}
 	return strings.Join(keep, ".")
 }
