@@ -22,6 +22,7 @@ type repBody struct {
 	Tier           *int32 `json:"tier"`
 	WeeklyCapacity int32  `json:"weekly_capacity"`
 	Active         *bool  `json:"active"`
+	TimeZone       string `json:"time_zone"`
 }
 
 func (s *Server) putRep(w http.ResponseWriter, r *http.Request) {
@@ -31,7 +32,7 @@ func (s *Server) putRep(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u := schemas.RepUpsert{RepID: chi.URLParam(r, "rep_id"), At: s.Now().UnixMilli(), Name: b.Name, Territory: b.Territory,
-		Tier: 2, WeeklyCapacity: b.WeeklyCapacity, Active: true}
+		Tier: 2, WeeklyCapacity: b.WeeklyCapacity, Active: true, TimeZone: b.TimeZone}
 	if b.Tier != nil {
 		u.Tier = *b.Tier
 	}
@@ -53,7 +54,7 @@ func (s *Server) putRep(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, 200, map[string]any{"rep_id": u.RepID, "name": u.Name, "territory": u.Territory, "tier": u.Tier,
-		"weekly_capacity": u.WeeklyCapacity, "active": u.Active})
+		"weekly_capacity": u.WeeklyCapacity, "active": u.Active, "time_zone": u.TimeZone})
 }
 
 // leadBody is a lead as JSON (API.md): the lead's data fields plus its id,
@@ -165,13 +166,45 @@ func (s *Server) preview(l *lead.Lead, now time.Time) Preview {
 		EnteredPoolAt: time.UnixMilli(l.EnteredPoolAt).UTC().Format(time.RFC3339)}
 }
 
-// queue lists the leads this rep may pick now, oldest first: the order
-// does not favour whoever refreshes fastest.
+// queue lists the leads this rep may pick now, oldest first (the order does
+// not favour whoever refreshes fastest). Looking at the queue opens the
+// rep's browse window (selection.browse_window): a claim must follow in
+// time, or the rep cools down.
 func (s *Server) queue(w http.ResponseWriter, r *http.Request) {
+	c := caller(r)
+	id := newID()
+	d, err := s.command(r.Context(), "browse", id, s.Topics.RepCmds, c.Subject,
+		&schemas.RepCommand{RepID: c.Subject, RequestID: id, Type: schemas.BrowseStarted, At: s.Now().UnixMilli()})
+	if err != nil {
+		s.commandFailed(w, err)
+		return
+	}
+	body := map[string]any{"leads": []Preview{}}
+	if d.CooldownUntil > d.At {
+		body["cooldown_until"] = rfc3339(d.CooldownUntil)
+	}
+	switch {
+	case d.OK:
+		body["browse_window_expires_at"] = rfc3339(d.ExpiresAt)
+	case d.Code == rep.CodeSuspended || d.Code == rep.CodeCooldown:
+		if d.Code == rep.CodeSuspended {
+			body["suspended"] = d.Message
+			writeJSON(w, 200, body) // a suspended rep may pick nothing
+			return
+		}
+	default:
+		writeError(w, statusOf(d.Code), d.Code, d.Message)
+		return
+	}
+	me, err := s.Store.Rep(c.Subject)
+	if err != nil || me == nil {
+		writeError(w, 503, "unavailable", "rep view not caught up yet, retry")
+		return
+	}
 	now := s.Now()
 	var leads []*lead.Lead
 	if err := s.Store.EachLead(func(l *lead.Lead) {
-		if l.Status == lead.Available {
+		if s.Machine.VisibleTo(l, me.ID, me.Tier, me.Territory, now) {
 			leads = append(leads, l)
 		}
 	}); err != nil {
@@ -188,8 +221,11 @@ func (s *Server) queue(w http.ResponseWriter, r *http.Request) {
 	for _, l := range leads {
 		out = append(out, s.preview(l, now))
 	}
-	writeJSON(w, 200, map[string]any{"leads": out})
+	body["leads"] = out
+	writeJSON(w, 200, body)
 }
+
+func rfc3339(ms int64) string { return time.UnixMilli(ms).UTC().Format(time.RFC3339Nano) }
 
 func (s *Server) claim(w http.ResponseWriter, r *http.Request) {
 	c := caller(r)
@@ -203,7 +239,7 @@ func (s *Server) claim(w http.ResponseWriter, r *http.Request) {
 		writeInvalid(w, fe)
 		return
 	}
-	cmd := schemas.RepCommand{RepID: c.Subject, RequestID: id, Type: rep.ClaimRequested, At: s.Now().UnixMilli(), LeadID: leadID}
+	cmd := schemas.RepCommand{RepID: c.Subject, RequestID: id, Type: schemas.ClaimRequested, At: s.Now().UnixMilli(), LeadID: leadID}
 	d, err := s.command(r.Context(), "claim", id, s.Topics.RepCmds, c.Subject, &cmd)
 	if err != nil {
 		s.commandFailed(w, err)
@@ -214,7 +250,7 @@ func (s *Server) claim(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, 200, map[string]any{"lead_id": d.LeadID, "rep_id": d.RepID, "method": d.Method,
-		"sla_due_at": time.UnixMilli(d.SLADueAt).UTC().Format(time.RFC3339Nano), "request_id": d.RequestID})
+		"sla_due_at": rfc3339(d.SLADueAt), "request_id": d.RequestID})
 }
 
 func (s *Server) getLead(w http.ResponseWriter, r *http.Request) {

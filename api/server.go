@@ -49,6 +49,7 @@ type Server struct {
 	Waiter          *Waiter
 	Store           Store
 	Machine         lead.Machine
+	RepMachine      rep.Machine
 	Now             func() time.Time // the one clock of the claim path: stamps commands
 	DecisionTimeout time.Duration
 	Metrics         *Metrics
@@ -81,6 +82,12 @@ func (s *Server) Handler() http.Handler {
 		r.With(s.roles(auth.RoleIntegration)).Post("/leads/{lead_id}/disqualify", s.disqualify)
 		r.With(s.roles(auth.RoleRep)).Get("/queue", s.queue)
 		r.With(s.roles(auth.RoleRep)).Post("/leads/{lead_id}/claim", s.claim)
+		r.With(s.roles(auth.RoleRep)).Post("/leads/{lead_id}/open", s.open)
+		r.With(s.roles(auth.RoleRep, auth.RoleIntegration)).Post("/leads/{lead_id}/contact", s.contact)
+		r.With(s.roles(auth.RoleIntegration)).Post("/leads/{lead_id}/outcome", s.outcome)
+		r.With(s.roles(auth.RoleRep, auth.RoleManager)).Get("/reps/{rep_id}/status", s.repStatus)
+		r.With(s.roles(auth.RoleManager)).Post("/reps/{rep_id}/lift-suspension", s.liftSuspension)
+		r.With(s.roles(auth.RoleManager)).Put("/reps/{rep_id}/quotas", s.setQuotas)
 		r.With(s.roles(auth.RoleManager, auth.RoleIntegration, auth.RoleRep)).Get("/leads/{lead_id}", s.getLead)
 	})
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {

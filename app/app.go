@@ -21,11 +21,13 @@ import (
 	"github.com/orchard-leads/orchard/analytics"
 	"github.com/orchard-leads/orchard/api"
 	"github.com/orchard-leads/orchard/bus"
+	"github.com/orchard-leads/orchard/clock"
 	"github.com/orchard-leads/orchard/lead"
 	"github.com/orchard-leads/orchard/policy"
 	"github.com/orchard-leads/orchard/processors"
 	"github.com/orchard-leads/orchard/rep"
 	"github.com/orchard-leads/orchard/schemas"
+	"github.com/orchard-leads/orchard/timer"
 	"github.com/orchard-leads/orchard/topics"
 )
 
@@ -55,8 +57,11 @@ type Config struct {
 	// Ready is called once the process accepts requests, with the HTTP
 	// address ("" when the API is not part of it).
 	Ready func(httpAddr string)
-	// Now is the clock of the API (tests may set it).
-	Now func() time.Time
+	// Clock stamps API commands and drives the timer ticker (tests may
+	// set a virtual one); default the wall clock.
+	Clock clock.Clock
+	// TickEvery is the timer ticker's period (default 250 ms).
+	TickEvery time.Duration
 }
 
 // Run runs the chosen components until ctx ends or one of them fails.
@@ -71,8 +76,8 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 	if cfg.Topics.LeadsIntake == "" {
 		cfg.Topics = topics.Default
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
 	}
 	brokers := cfg.Brokers
 	if len(brokers) == 0 {
@@ -104,6 +109,8 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 		for _, build := range []func(processors.Env) (*goka.Processor, error){
 			processors.NewLeads(serde, cfg.Topics, lead.Machine{Policy: pol}).Processor,
 			processors.NewReps(serde, cfg.Topics, rep.Machine{Policy: pol}).Processor,
+			processors.NewTimers(serde, cfg.Topics).Processor,
+			processors.NewDispatch(serde, cfg.Topics).Processor,
 		} {
 			p, err := build(env)
 			if err != nil {
@@ -111,6 +118,12 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 			}
 			g.Go(func() error { return p.Run(ctx) })
 			ready = append(ready, p.WaitForReadyContext)
+		}
+	}
+
+	if what.Processors {
+		if err := startTicker(ctx, g, brokers, serde, cfg, &ready); err != nil {
+			return err
 		}
 	}
 
@@ -190,11 +203,11 @@ func ensureTopics(ctx context.Context, brokers []string, cfg Config, create bool
 func startAPI(ctx context.Context, g *errgroup.Group, brokers []string, serde *schemas.Serde, pol policy.Policy, cfg Config,
 	ready *[]func(context.Context) error) (*api.Server, *http.Server, net.Listener, error) {
 	env := processors.Env{Brokers: brokers}
-	leads, err := goka.NewView(brokers, goka.GroupTable(goka.Group(cfg.Topics.LeadsGroup)), processors.LeadCodec{}, env.ViewOptions()...)
+	leads, err := goka.NewView(brokers, goka.GroupTable(goka.Group(cfg.Topics.LeadsGroup)), processors.LeadCodec, env.ViewOptions()...)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("lead view: %w", err)
 	}
-	reps, err := goka.NewView(brokers, goka.GroupTable(goka.Group(cfg.Topics.RepsGroup)), processors.RepCodec{}, env.ViewOptions()...)
+	reps, err := goka.NewView(brokers, goka.GroupTable(goka.Group(cfg.Topics.RepsGroup)), processors.RepCodec, env.ViewOptions()...)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("rep view: %w", err)
 	}
@@ -220,7 +233,7 @@ func startAPI(ctx context.Context, g *errgroup.Group, brokers []string, serde *s
 	}
 	go func() { <-ctx.Done(); producer.Close() }()
 	s := &api.Server{Secret: cfg.Secret, Topics: cfg.Topics, Serde: serde, Producer: producer, Waiter: waiter,
-		Store: api.ViewStore{Leads: leads, Reps: reps}, Machine: lead.Machine{Policy: pol}, Now: cfg.Now,
+		Store: api.ViewStore{Leads: leads, Reps: reps}, Machine: lead.Machine{Policy: pol}, RepMachine: rep.Machine{Policy: pol}, Now: cfg.Clock.Now,
 		DecisionTimeout: cfg.DecisionTimeout, Metrics: api.NewMetrics()}
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -234,4 +247,69 @@ func startAPI(ctx context.Context, g *errgroup.Group, brokers []string, serde *s
 		return nil
 	})
 	return s, srv, ln, nil
+}
+
+// startTicker runs the timer ticker: it scans the timers table (a Goka view)
+// for due buckets and asks each to fire. Every processor instance runs one;
+// a bucket fired twice fires once.
+func startTicker(ctx context.Context, g *errgroup.Group, brokers []string, serde *schemas.Serde, cfg Config,
+	ready *[]func(context.Context) error) error {
+	env := processors.Env{Brokers: brokers}
+	view, err := goka.NewView(brokers, goka.GroupTable(goka.Group(cfg.Topics.TimersGroup)), processors.TimerCodec, env.ViewOptions()...)
+	if err != nil {
+		return fmt.Errorf("timer view: %w", err)
+	}
+	producer, err := kgo.NewClient(bus.ProducerOpts(brokers)...)
+	if err != nil {
+		return err
+	}
+	running := view.WaitRunning()
+	*ready = append(*ready, func(ctx context.Context) error {
+		select {
+		case <-running:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	t := &timer.Ticker{Clock: cfg.Clock, Buckets: viewBuckets{view}, Every: cfg.TickEvery,
+		Fire: func(ctx context.Context, bucket string, now time.Time) error {
+			b, err := serde.Encode(&schemas.TimerCommand{Bucket: bucket, Type: schemas.TimerFire, At: now.UnixMilli()})
+			if err != nil {
+				return err
+			}
+			return producer.ProduceSync(ctx, &kgo.Record{Topic: cfg.Topics.Timers, Key: []byte(bucket), Value: b}).FirstErr()
+		}}
+	g.Go(func() error { return view.Run(ctx) })
+	g.Go(func() error {
+		defer producer.Close()
+		select {
+		case <-running:
+		case <-ctx.Done():
+			return nil
+		}
+		t.Run(ctx)
+		return nil
+	})
+	return nil
+}
+
+// viewBuckets lists due buckets by a range scan of the timers view.
+type viewBuckets struct{ v *goka.View }
+
+func (b viewBuckets) DueBuckets(upTo time.Time) ([]string, error) {
+	last := timer.Bucket(upTo.Truncate(time.Second)) // the latest bucket due by upTo
+	it, err := b.v.IteratorWithRange("", timer.Bucket(upTo.Truncate(time.Second).Add(time.Second)))
+	if err != nil {
+		return nil, err
+	}
+	defer it.Release()
+	var out []string
+	for it.Next() {
+		// Storages differ on whether the range limit is inclusive: filter.
+		if k := it.Key(); k <= last {
+			out = append(out, k)
+		}
+	}
+	return out, nil
 }

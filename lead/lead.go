@@ -42,6 +42,10 @@ const (
 	CodeUnknownLead    = "unknown_lead"
 	CodeAlreadyClaimed = "already_claimed"
 	CodeNotPickable    = "not_pickable"
+	CodeHeld           = "held"
+	CodeTierDelay      = "tier_delay"
+	CodeTerritory      = "territory"
+	CodeNotOwner       = "not_owner"
 )
 
 // Lead is the state kept per lead id (the Goka table value).
@@ -58,8 +62,16 @@ type Lead struct {
 	Epoch        int32  `json:"epoch"` // +1 on every change of owner
 	ClaimedAt    int64  `json:"claimed_at,omitempty"`
 	SLADueAt     int64  `json:"sla_due_at,omitempty"`
-	ClaimRequest string `json:"claim_request,omitempty"` // request id that won the lead
+	ClaimRequest string `json:"claim_request,omitempty"` // request id that won the lead (or assigned it)
 	Reason       string `json:"reason,omitempty"`
+
+	HeldBy    string `json:"held_by,omitempty"`
+	HoldUntil int64  `json:"hold_until,omitempty"`
+	HoldSeq   int32  `json:"hold_seq"` // +1 on every hold; a hold timer for another seq is stale
+
+	ContactedAt   int64    `json:"contacted_at,omitempty"`
+	PreviousOwner string   `json:"previous_owner,omitempty"`
+	Missed        []string `json:"missed,omitempty"` // reps who missed this lead's SLA
 }
 
 // Data are the marketing fields of a lead: preview and detail.
@@ -81,15 +93,6 @@ type Data struct {
 	Notes        string            `json:"notes,omitempty"`
 }
 
-// Claim is a claim that the rep side has already admitted (ClaimReserved).
-type Claim struct {
-	RequestID    string
-	Rep          string
-	RepTier      int32
-	RepTerritory string
-	At           int64
-}
-
 // Result of one step. State is nil when nothing changed; the outputs are
 // produced again, identically, when a command is replayed, so that an
 // emit lost in a crash is repaired by the redelivery (consumers
@@ -99,6 +102,27 @@ type Result struct {
 	Decision   *schemas.Decision
 	Assignment *schemas.Assignment
 	Events     []schemas.Event
+	ToReps     []schemas.RepCommand      // saga replies, hold ends, SLA misses
+	Timers     []schemas.TimerCommand    // hold and SLA timers
+	Dispatch   []schemas.DispatchCommand // reassignment requests
+}
+
+// then appends a later step's outputs (its state wins).
+func (r Result) then(o Result) Result {
+	if o.State != nil {
+		r.State = o.State
+	}
+	if o.Decision != nil {
+		r.Decision = o.Decision
+	}
+	if o.Assignment != nil {
+		r.Assignment = o.Assignment
+	}
+	r.Events = append(r.Events, o.Events...)
+	r.ToReps = append(r.ToReps, o.ToReps...)
+	r.Timers = append(r.Timers, o.Timers...)
+	r.Dispatch = append(r.Dispatch, o.Dispatch...)
+	return r
 }
 
 // Machine applies commands under a policy.
@@ -118,77 +142,20 @@ func (m Machine) Intake(cur *Lead, in schemas.LeadIntake) Result {
 		if cur == nil || in.At <= cur.UpdatedAt || terminal(cur.Status) {
 			return Result{} // unknown, stale or closed: nothing to update
 		}
-		l := *cur
+		l := cur.clone()
 		l.Data, l.UpdatedAt = dataOf(in), in.At
-		return Result{State: &l, Events: []schemas.Event{m.event(&l, "updated", fmt.Sprintf("%s/updated/%d", l.ID, in.At), in.At)}}
+		return Result{State: l, Events: []schemas.Event{m.event(l, "updated", fmt.Sprintf("%s/updated/%d", l.ID, in.At), in.At)}}
 	case KindDisqualified:
 		if cur == nil || terminal(cur.Status) {
 			return Result{}
 		}
-		l := *cur
+		l := cur.clone()
 		l.Status, l.Reason, l.UpdatedAt = Disqualified, in.Reason, in.At
-		ev := m.event(&l, "disqualified", l.ID+"/disqualified", in.At)
+		ev := m.event(l, "disqualified", l.ID+"/disqualified", in.At)
 		ev.Reason = in.Reason
-		return Result{State: &l, Events: []schemas.Event{ev}}
+		return Result{State: l, Events: []schemas.Event{ev}}
 	}
 	return Result{}
-}
-
-// Claim decides a cherry-pick claim: the first claim of an available lead
-// wins; every other claim is refused with a reason. There is no way back.
-func (m Machine) Claim(cur *Lead, c Claim) Result {
-	if cur == nil {
-		return m.refuse(nil, c, CodeUnknownLead, "no lead with this id")
-	}
-	if cur.ClaimRequest == c.RequestID && cur.Owner == c.Rep {
-		return m.won(cur, c) // replay of the winning claim
-	}
-	switch cur.Status {
-	case Available:
-		l := *cur
-		l.Status, l.Owner, l.Method = Assigned, c.Rep, CherryPick
-		l.Epoch++
-		l.ClaimedAt, l.ClaimRequest = c.At, c.RequestID
-		l.SLADueAt = c.At + m.Policy.SLA.FirstContact.D().Milliseconds()
-		r := m.won(&l, c)
-		r.State = &l
-		return r
-	case Assigned, Contacted, Converted, Lost, Escalated:
-		return m.refuse(cur, c, CodeAlreadyClaimed, "this lead already has an owner")
-	default:
-		return m.refuse(cur, c, CodeNotPickable, fmt.Sprintf("lead is %s", cur.Status))
-	}
-}
-
-func (m Machine) won(l *Lead, c Claim) Result {
-	ev := m.event(l, "assigned", fmt.Sprintf("%s/%d/assigned", l.ID, l.Epoch), l.ClaimedAt)
-	ev.RepID, ev.RequestID, ev.Method = l.Owner, l.ClaimRequest, l.Method
-	ev.RepTier, ev.RepTerritory = c.RepTier, c.RepTerritory
-	return Result{
-		Decision: &schemas.Decision{RequestID: c.RequestID, OK: true, At: c.At, LeadID: l.ID, RepID: l.Owner, Method: l.Method, SLADueAt: l.SLADueAt},
-		Assignment: &schemas.Assignment{EventID: ev.EventID, LeadID: l.ID, Type: "assigned", At: l.ClaimedAt,
-			Epoch: l.Epoch, RepID: l.Owner, Method: l.Method, SLADueAt: l.SLADueAt},
-		Events: []schemas.Event{ev},
-	}
-}
-
-func (m Machine) refuse(l *Lead, c Claim, code, msg string) Result {
-	var ev schemas.Event
-	if l != nil {
-		ev = m.event(l, "claim_refused", c.RequestID+"/claim_refused", c.At)
-	} else {
-		ev = schemas.Event{Type: "claim_refused", At: c.At, EventID: c.RequestID + "/claim_refused"}
-	}
-	ev.RepID, ev.RequestID, ev.Reason = c.Rep, c.RequestID, code
-	ev.RepTier, ev.RepTerritory = c.RepTier, c.RepTerritory
-	leadID := ""
-	if l != nil {
-		leadID = l.ID
-	}
-	return Result{
-		Decision: &schemas.Decision{RequestID: c.RequestID, OK: false, Code: code, Message: msg, At: c.At, LeadID: leadID, RepID: c.Rep},
-		Events:   []schemas.Event{ev},
-	}
 }
 
 // event is the wide analytics record of a lead at a moment.
@@ -200,6 +167,12 @@ func (m Machine) event(l *Lead, typ, id string, at int64) schemas.Event {
 		Temperature: m.Temperature(l.Data.Score), Priority: m.Priority(l.Data.Source),
 		EnteredPoolAt: l.EnteredPoolAt,
 	}
+}
+
+func (l *Lead) clone() *Lead {
+	c := *l
+	c.Missed = append([]string(nil), l.Missed...)
+	return &c
 }
 
 func terminal(s Status) bool {

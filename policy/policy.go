@@ -6,6 +6,7 @@ package policy
 
 import (
 	_ "embed"
+	_ "time/tzdata" // time zones without the host's zoneinfo
 	"errors"
 	"fmt"
 	"os"
@@ -57,9 +58,10 @@ type Selection struct {
 }
 
 type Quotas struct {
-	PerHour int `yaml:"per_hour"`
-	PerDay  int `yaml:"per_day"`
-	PerWeek int `yaml:"per_week"`
+	PerHour  int    `yaml:"per_hour"`
+	PerDay   int    `yaml:"per_day"`
+	PerWeek  int    `yaml:"per_week"`
+	TimeZone string `yaml:"time_zone"`
 }
 
 type SLA struct {
@@ -346,6 +348,9 @@ func (p Policy) Validate() error {
 	atLeast("quotas.per_hour", p.Quotas.PerHour, 0)
 	atLeast("quotas.per_day", p.Quotas.PerDay, 0)
 	atLeast("quotas.per_week", p.Quotas.PerWeek, 0)
+	if _, err := time.LoadLocation(p.Quotas.TimeZone); err != nil || p.Quotas.TimeZone == "" {
+		bad("quotas.time_zone", "%q is not an IANA time zone (like UTC or Europe/Berlin)", p.Quotas.TimeZone)
+	}
 	if p.Quotas.PerHour > p.Quotas.PerDay {
 		bad("quotas.per_hour", "(%d) must not exceed quotas.per_day (%d)", p.Quotas.PerHour, p.Quotas.PerDay)
 	}

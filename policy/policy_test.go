@@ -12,7 +12,7 @@ func TestDefaultsMatchDomain(t *testing.T) {
 		p.Selection.DetailHold.D() != 3*time.Minute || p.Selection.Cooldown.D() != 30*time.Second {
 		t.Fatalf("selection defaults drifted: %+v", p.Selection)
 	}
-	if p.Quotas != (Quotas{PerHour: 3, PerDay: 10, PerWeek: 40}) {
+	if p.Quotas != (Quotas{PerHour: 3, PerDay: 10, PerWeek: 40, TimeZone: "UTC"}) {
 		t.Fatalf("quota defaults drifted: %+v", p.Quotas)
 	}
 	if p.SLA.FirstContact.D() != 2*time.Hour || p.SLA.MissesToSuspend != 3 || p.SLA.Suspension.D() != 168*time.Hour {
@@ -45,6 +45,7 @@ func TestRefusals(t *testing.T) {
 		{"lead:\n  priority:\n    low: [mql]\n", "lead.priority.low", "also listed"},
 		{"sla: 2h\n", "sla", "expected a mapping"},
 		{"selection:\n  cooldown: -5s\n", "selection.cooldown", "negative"},
+		{"quotas:\n  time_zone: Mars/Olympus\n", "quotas.time_zone", "not an IANA time zone"},
 	}
 	for _, c := range cases {
 		_, err := Parse([]byte(c.doc))

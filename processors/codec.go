@@ -4,34 +4,31 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/orchard-leads/orchard/dispatch"
 	"github.com/orchard-leads/orchard/lead"
 	"github.com/orchard-leads/orchard/rep"
+	"github.com/orchard-leads/orchard/timer"
 )
 
 // Table values are JSON: internal state, read only by Orchard itself, and
 // easy to inspect with any Kafka tool. The wire records (topics other
 // processes read) are Avro, in package schemas.
+type jsonCodec[T any] struct{ name string }
 
-// LeadCodec encodes the lead table.
-type LeadCodec struct{}
+func (jsonCodec[T]) Encode(v any) ([]byte, error) { return json.Marshal(v) }
 
-func (LeadCodec) Encode(v any) ([]byte, error) { return json.Marshal(v) }
-func (LeadCodec) Decode(b []byte) (any, error) {
-	var l lead.Lead
-	if err := json.Unmarshal(b, &l); err != nil {
-		return nil, fmt.Errorf("lead table value: %w", err)
+func (c jsonCodec[T]) Decode(b []byte) (any, error) {
+	v := new(T)
+	if err := json.Unmarshal(b, v); err != nil {
+		return nil, fmt.Errorf("%s table value: %w", c.name, err)
 	}
-	return &l, nil
+	return v, nil
 }
 
-// RepCodec encodes the rep table.
-type RepCodec struct{}
-
-func (RepCodec) Encode(v any) ([]byte, error) { return json.Marshal(v) }
-func (RepCodec) Decode(b []byte) (any, error) {
-	var r rep.Rep
-	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("rep table value: %w", err)
-	}
-	return &r, nil
-}
+// The codecs of the four tables; values decode to pointers.
+var (
+	LeadCodec  = jsonCodec[lead.Lead]{"lead"}
+	RepCodec   = jsonCodec[rep.Rep]{"rep"}
+	TimerCodec = jsonCodec[timer.Entries]{"timer"}
+	PoolCodec  = jsonCodec[dispatch.Pool]{"dispatch"}
+)

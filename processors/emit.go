@@ -49,6 +49,30 @@ func (o out) deadLetter(ctx goka.Context, raw []byte, reason error) {
 	})
 }
 
+func (o out) timers(ctx goka.Context, ts []schemas.TimerCommand) {
+	for i := range ts {
+		o.emit(ctx, o.t.Timers, ts[i].Bucket, &ts[i])
+	}
+}
+
+func (o out) toReps(ctx goka.Context, cs []schemas.RepCommand) {
+	for i := range cs {
+		o.emit(ctx, o.t.RepCmds, cs[i].RepID, &cs[i])
+	}
+}
+
+func (o out) toLeads(ctx goka.Context, cs []schemas.LeadCommand) {
+	for i := range cs {
+		o.emit(ctx, o.t.LeadCmds, cs[i].LeadID, &cs[i])
+	}
+}
+
+func (o out) dispatch(ctx goka.Context, cs []schemas.DispatchCommand) {
+	for i := range cs {
+		o.emit(ctx, o.t.Dispatch, cs[i].Pool, &cs[i])
+	}
+}
+
 func bytesOf(msg any) []byte {
 	if b, ok := msg.([]byte); ok {
 		return b

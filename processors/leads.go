@@ -6,7 +6,6 @@ import (
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/codec"
 	"github.com/orchard-leads/orchard/lead"
-	"github.com/orchard-leads/orchard/rep"
 	"github.com/orchard-leads/orchard/schemas"
 	"github.com/orchard-leads/orchard/topics"
 )
@@ -27,11 +26,13 @@ func (p *Leads) Group() *goka.GroupGraph {
 	return goka.DefineGroup(goka.Group(p.t.LeadsGroup),
 		goka.Input(goka.Stream(p.t.LeadsIntake), new(codec.Bytes), p.intake),
 		goka.Input(goka.Stream(p.t.LeadCmds), new(codec.Bytes), p.command),
-		goka.Persist(LeadCodec{}),
+		goka.Persist(LeadCodec),
 		goka.Output(goka.Stream(p.t.Assignments), new(codec.Bytes)),
 		goka.Output(goka.Stream(p.t.Decisions), new(codec.Bytes)),
 		goka.Output(goka.Stream(p.t.Events), new(codec.Bytes)),
 		goka.Output(goka.Stream(p.t.RepCmds), new(codec.Bytes)),
+		goka.Output(goka.Stream(p.t.Timers), new(codec.Bytes)),
+		goka.Output(goka.Stream(p.t.Dispatch), new(codec.Bytes)),
 		goka.Output(goka.Stream(p.t.DeadLetter), new(codec.Bytes)),
 	)
 }
@@ -77,13 +78,24 @@ func (p *Leads) command(ctx goka.Context, msg any) {
 		p.deadLetter(ctx, raw, err)
 		return
 	}
+	cur := currentLead(ctx)
+	pick := lead.Pick{RequestID: c.RequestID, Rep: c.RepID, RepTier: c.RepTier, RepTerritory: c.RepTerritory, At: c.At}
+	report := lead.Report{RequestID: c.RequestID, By: c.By, ByRole: c.ByRole, Converted: c.Converted, At: c.At}
 	switch c.Type {
-	case rep.ClaimReserved:
-		r := p.machine.Claim(currentLead(ctx), lead.Claim{RequestID: c.RequestID, Rep: c.RepID, RepTier: c.RepTier, RepTerritory: c.RepTerritory, At: c.At})
-		p.apply(ctx, r)
-		// Step 4 of the saga: tell the rep's ledger how it went.
-		p.emit(ctx, p.t.RepCmds, c.RepID, &schemas.RepCommand{RepID: c.RepID, RequestID: c.RequestID, Type: rep.ClaimSettled,
-			At: c.At, LeadID: c.LeadID, OK: r.Decision.OK, Code: r.Decision.Code})
+	case schemas.ClaimReserved:
+		p.apply(ctx, p.machine.Claim(cur, pick))
+	case schemas.HoldRequested:
+		p.apply(ctx, p.machine.Hold(cur, pick))
+	case schemas.HoldReleased:
+		p.apply(ctx, p.machine.Release(cur, pick))
+	case schemas.Contact:
+		p.apply(ctx, p.machine.Contact(cur, report))
+	case schemas.Outcome:
+		p.apply(ctx, p.machine.Outcome(cur, report))
+	case schemas.Assign:
+		p.apply(ctx, p.machine.Assign(cur, c))
+	case schemas.TimerFired:
+		p.apply(ctx, p.machine.TimerFired(cur, c.Timer, c.Seq, c.At))
 	default:
 		p.deadLetter(ctx, raw, fmt.Errorf("unknown lead command type %q", c.Type))
 	}
@@ -97,5 +109,8 @@ func (p *Leads) apply(ctx goka.Context, r lead.Result) {
 		p.emit(ctx, p.t.Assignments, r.Assignment.LeadID, r.Assignment)
 	}
 	p.events(ctx, r.Events)
+	p.timers(ctx, r.Timers)
+	p.toReps(ctx, r.ToReps)
+	p.dispatch(ctx, r.Dispatch)
 	p.decision(ctx, r.Decision)
 }

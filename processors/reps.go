@@ -11,7 +11,8 @@ import (
 )
 
 // Reps is the rep processor: keyed by rep id, it keeps each rep's ledger and
-// admits or refuses that rep's claims in order.
+// admits or refuses that rep's picks in order, so quotas hold even when the
+// rep's claims race over leads on different partitions.
 type Reps struct {
 	out
 	machine rep.Machine
@@ -26,10 +27,12 @@ func (p *Reps) Group() *goka.GroupGraph {
 	return goka.DefineGroup(goka.Group(p.t.RepsGroup),
 		goka.Input(goka.Stream(p.t.RepsIntake), new(codec.Bytes), p.upsert),
 		goka.Input(goka.Stream(p.t.RepCmds), new(codec.Bytes), p.command),
-		goka.Persist(RepCodec{}),
+		goka.Persist(RepCodec),
 		goka.Output(goka.Stream(p.t.LeadCmds), new(codec.Bytes)),
 		goka.Output(goka.Stream(p.t.Decisions), new(codec.Bytes)),
 		goka.Output(goka.Stream(p.t.Events), new(codec.Bytes)),
+		goka.Output(goka.Stream(p.t.Timers), new(codec.Bytes)),
+		goka.Output(goka.Stream(p.t.Dispatch), new(codec.Bytes)),
 		goka.Output(goka.Stream(p.t.DeadLetter), new(codec.Bytes)),
 	)
 }
@@ -75,23 +78,29 @@ func (p *Reps) command(ctx goka.Context, msg any) {
 		p.deadLetter(ctx, raw, err)
 		return
 	}
-	switch c.Type {
-	case rep.ClaimRequested:
-		p.apply(ctx, p.machine.RequestClaim(currentRep(ctx), c))
-	case rep.ClaimSettled:
-		p.apply(ctx, p.machine.Settle(currentRep(ctx), c))
-	default:
-		p.deadLetter(ctx, raw, fmt.Errorf("unknown rep command type %q", c.Type))
+	cur := currentRep(ctx)
+	m := p.machine
+	handlers := map[string]func(*rep.Rep, schemas.RepCommand) rep.Result{
+		schemas.ClaimRequested: m.RequestClaim, schemas.ClaimSettled: m.Settle,
+		schemas.OpenRequested: m.RequestOpen, schemas.HoldSettled: m.SettleHold, schemas.HoldEnded: m.EndHold,
+		schemas.BrowseStarted: m.StartBrowse, schemas.TimerFired: m.TimerFired, schemas.SLAMissed: m.MissSLA,
+		schemas.SuspensionLifted: m.LiftSuspension, schemas.QuotasSet: m.SetQuotas,
 	}
+	h, ok := handlers[c.Type]
+	if !ok {
+		p.deadLetter(ctx, raw, fmt.Errorf("unknown rep command type %q", c.Type))
+		return
+	}
+	p.apply(ctx, h(cur, c))
 }
 
 func (p *Reps) apply(ctx goka.Context, r rep.Result) {
 	if r.State != nil {
 		ctx.SetValue(r.State)
 	}
-	if r.Forward != nil {
-		p.emit(ctx, p.t.LeadCmds, r.Forward.LeadID, r.Forward)
-	}
+	p.toLeads(ctx, r.Forward)
 	p.events(ctx, r.Events)
+	p.timers(ctx, r.Timers)
+	p.dispatch(ctx, r.Roster)
 	p.decision(ctx, r.Decision)
 }

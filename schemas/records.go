@@ -35,6 +35,7 @@ type RepUpsert struct {
 	Tier           int32  `avro:"tier"`
 	WeeklyCapacity int32  `avro:"weekly_capacity"`
 	Active         bool   `avro:"active"`
+	TimeZone       string `avro:"time_zone"`
 }
 
 type RepCommand struct {
@@ -45,6 +46,15 @@ type RepCommand struct {
 	LeadID    string `avro:"lead_id"`
 	OK        bool   `avro:"ok"`
 	Code      string `avro:"code"`
+	Timer     string `avro:"timer"`
+	Seq       int32  `avro:"seq"`
+	ExpiresAt int64  `avro:"expires_at"`
+	SLADueAt  int64  `avro:"sla_due_at"`
+	QuotaHour int32  `avro:"quota_hour"`
+	QuotaDay  int32  `avro:"quota_day"`
+	QuotaWeek int32  `avro:"quota_week"`
+	Reason    string `avro:"reason"`
+	By        string `avro:"by"`
 }
 
 type LeadCommand struct {
@@ -55,18 +65,26 @@ type LeadCommand struct {
 	RepID        string `avro:"rep_id"`
 	RepTier      int32  `avro:"rep_tier"`
 	RepTerritory string `avro:"rep_territory"`
+	Timer        string `avro:"timer"`
+	Seq          int32  `avro:"seq"`
+	Method       string `avro:"method"`
+	Converted    bool   `avro:"converted"`
+	By           string `avro:"by"`
+	ByRole       string `avro:"by_role"`
 }
 
 type Decision struct {
-	RequestID string `avro:"request_id"`
-	OK        bool   `avro:"ok"`
-	Code      string `avro:"code"`
-	Message   string `avro:"message"`
-	At        int64  `avro:"at"`
-	LeadID    string `avro:"lead_id"`
-	RepID     string `avro:"rep_id"`
-	Method    string `avro:"method"`
-	SLADueAt  int64  `avro:"sla_due_at"`
+	RequestID     string `avro:"request_id"`
+	OK            bool   `avro:"ok"`
+	Code          string `avro:"code"`
+	Message       string `avro:"message"`
+	At            int64  `avro:"at"`
+	LeadID        string `avro:"lead_id"`
+	RepID         string `avro:"rep_id"`
+	Method        string `avro:"method"`
+	SLADueAt      int64  `avro:"sla_due_at"`
+	ExpiresAt     int64  `avro:"expires_at"`
+	CooldownUntil int64  `avro:"cooldown_until"`
 }
 
 type Assignment struct {
@@ -102,6 +120,11 @@ type Event struct {
 	EnteredPoolAt int64  `avro:"entered_pool_at"`
 	RepTier       int32  `avro:"rep_tier"`
 	RepTerritory  string `avro:"rep_territory"`
+	Value         int64  `avro:"value"`
+	Threshold     int64  `avro:"threshold"`
+	Until         int64  `avro:"until"`
+	PreviousRepID string `avro:"previous_rep_id"`
+	Converted     bool   `avro:"converted"`
 }
 
 type DeadLetter struct {
@@ -114,11 +137,40 @@ type DeadLetter struct {
 	At        int64  `avro:"at"`
 }
 
-func (*LeadIntake) schemaFile() string  { return "lead_intake.avsc" }
-func (*RepUpsert) schemaFile() string   { return "rep_upsert.avsc" }
-func (*RepCommand) schemaFile() string  { return "rep_command.avsc" }
-func (*LeadCommand) schemaFile() string { return "lead_command.avsc" }
-func (*Decision) schemaFile() string    { return "decision.avsc" }
-func (*Assignment) schemaFile() string  { return "assignment.avsc" }
-func (*Event) schemaFile() string       { return "event.avsc" }
-func (*DeadLetter) schemaFile() string  { return "dead_letter.avsc" }
+// TimerCommand is a durable timer's schedule or a ticker's fire request.
+type TimerCommand struct {
+	Bucket  string `avro:"bucket"`
+	Type    string `avro:"type"`
+	At      int64  `avro:"at"`
+	TimerID string `avro:"timer_id"`
+	Kind    string `avro:"kind"`
+	Target  string `avro:"target"`
+	Key     string `avro:"key"`
+	Seq     int32  `avro:"seq"`
+	DueAt   int64  `avro:"due_at"`
+}
+
+// DispatchCommand feeds the dispatcher: pool rosters and reassignments.
+type DispatchCommand struct {
+	Pool           string   `avro:"pool"`
+	Type           string   `avro:"type"`
+	At             int64    `avro:"at"`
+	RequestID      string   `avro:"request_id"`
+	RepID          string   `avro:"rep_id"`
+	Active         bool     `avro:"active"`
+	SuspendedUntil int64    `avro:"suspended_until"`
+	LeadID         string   `avro:"lead_id"`
+	ExcludeReps    []string `avro:"exclude_reps"`
+	Fallback       bool     `avro:"fallback"`
+}
+
+func (*LeadIntake) schemaFile() string      { return "lead_intake.avsc" }
+func (*RepUpsert) schemaFile() string       { return "rep_upsert.avsc" }
+func (*RepCommand) schemaFile() string      { return "rep_command.avsc" }
+func (*LeadCommand) schemaFile() string     { return "lead_command.avsc" }
+func (*Decision) schemaFile() string        { return "decision.avsc" }
+func (*Assignment) schemaFile() string      { return "assignment.avsc" }
+func (*Event) schemaFile() string           { return "event.avsc" }
+func (*DeadLetter) schemaFile() string      { return "dead_letter.avsc" }
+func (*TimerCommand) schemaFile() string    { return "timer.avsc" }
+func (*DispatchCommand) schemaFile() string { return "dispatch.avsc" }

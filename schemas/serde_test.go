@@ -17,12 +17,14 @@ func samples() []Record {
 		&LeadIntake{LeadID: "L1", Kind: "qualified", RequestID: "r1", At: 1700000000000, Company: "Acme", Employees: 250,
 			Source: "demo_request", Score: 87, History: []string{"called 2024-01-01"}, FormAnswers: map[string]string{"q": "a"}, Notes: "vip"},
 		&RepUpsert{RepID: "ana", At: 5, Name: "Ana", Territory: "north", Tier: 1, WeeklyCapacity: 40, Active: true},
-		&RepCommand{RepID: "ana", RequestID: "r2", Type: "claim_requested", At: 6, LeadID: "L1"},
+		&RepCommand{RepID: "ana", RequestID: "r2", Type: "claim_requested", At: 6, LeadID: "L1", QuotaHour: -1, QuotaDay: 5, QuotaWeek: -1},
 		&LeadCommand{LeadID: "L1", RequestID: "r2", Type: "claim_reserved", At: 7, RepID: "ana", RepTier: 1, RepTerritory: "north"},
 		&Decision{RequestID: "r2", OK: false, Code: "already_claimed", Message: "taken", At: 8, LeadID: "L1", RepID: "bo"},
 		&Assignment{EventID: "L1/1/assigned", LeadID: "L1", Type: "assigned", At: 9, Epoch: 1, RepID: "ana", Method: "cherry_pick", SLADueAt: 10},
 		&Event{EventID: "e", Type: "claimed", At: 9, LeadID: "L1", RepID: "ana", Score: 87, Employees: 250, Temperature: "hot"},
 		&DeadLetter{Topic: "leads.intake", Partition: 3, Offset: 42, Key: []byte("k"), Value: []byte{0xff, 0}, Error: "bad", At: 1},
+		&TimerCommand{Bucket: "000001700000", Type: "schedule", At: 1, TimerID: "sla/L1/1", Kind: "sla", Target: "lead", Key: "L1", Seq: 1, DueAt: 1700000000000},
+		&DispatchCommand{Pool: "north", Type: "reassign", At: 2, RequestID: "r", LeadID: "L1", ExcludeReps: []string{"ana"}, Fallback: true},
 	}
 }
 

@@ -28,10 +28,14 @@ type Set struct {
 	Decisions   string
 	Events      string
 	DeadLetter  string
+	Timers      string
+	Dispatch    string
 
-	LeadsGroup string // Goka group: table LeadsGroup+"-table"
-	RepsGroup  string // Goka group: table RepsGroup+"-table"
-	SinkGroup  string // ClickHouse sink consumer group
+	LeadsGroup    string // Goka group: table LeadsGroup+"-table"
+	RepsGroup     string // Goka group: table RepsGroup+"-table"
+	TimersGroup   string // Goka group: table TimersGroup+"-table" (timer buckets)
+	DispatchGroup string // Goka group: table DispatchGroup+"-table" (pools)
+	SinkGroup     string // ClickHouse sink consumer group
 }
 
 // Default is the deployment without a prefix.
@@ -44,7 +48,9 @@ func New(prefix string) Set {
 		RepsIntake: prefix + "reps.intake", RepCmds: prefix + "rep.commands",
 		Assignments: prefix + "assignments", Decisions: prefix + "decisions",
 		Events: prefix + "events", DeadLetter: prefix + "deadletter",
+		Timers: prefix + "timers", Dispatch: prefix + "dispatch",
 		LeadsGroup: prefix + "orchard-leads", RepsGroup: prefix + "orchard-reps", SinkGroup: prefix + "orchard-sink",
+		TimersGroup: prefix + "orchard-timers", DispatchGroup: prefix + "orchard-dispatch",
 	}
 }
 
@@ -78,6 +84,10 @@ func (s Set) All() []Spec {
 		{Name: Decisions, Retention: day, Doc: "replies to API calls (schemas/decision.avsc), key request_id"},
 		{Name: Events, Doc: "every transition and refusal (schemas/event.avsc), key lead_id; read by the ClickHouse sink"},
 		{Name: DeadLetter, Retention: 30 * day, Doc: "records that could not be decoded or validated (schemas/dead_letter.avsc)"},
+		{Name: s.Timers, Retention: 30 * day, CoPartition: "timer", Doc: "timer schedules and fire requests (schemas/timer.avsc), key due-second bucket"},
+		{Name: Table(s.TimersGroup), Compact: true, CoPartition: "timer", Doc: "Goka table: pending timers per due-second bucket"},
+		{Name: s.Dispatch, Retention: 30 * day, CoPartition: "dispatch", Doc: "pool rosters and reassignment requests (schemas/dispatch.avsc), key pool"},
+		{Name: Table(s.DispatchGroup), Compact: true, CoPartition: "dispatch", Doc: "Goka table: dispatch pools (roster and rotation)"},
 	}
 }
 

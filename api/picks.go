@@ -1,0 +1,205 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/orchard-leads/orchard/auth"
+	"github.com/orchard-leads/orchard/lead"
+	"github.com/orchard-leads/orchard/schemas"
+)
+
+// open holds a lead for the calling rep (selection.detail_hold) and returns
+// its detail, which the queue never shows.
+func (s *Server) open(w http.ResponseWriter, r *http.Request) {
+	c := caller(r)
+	leadID := chi.URLParam(r, "lead_id")
+	if !lead.ValidID(leadID) {
+		writeError(w, 404, lead.CodeUnknownLead, "not a lead id")
+		return
+	}
+	id, fe := requestID(r, c)
+	if fe != nil {
+		writeInvalid(w, fe)
+		return
+	}
+	d, err := s.command(r.Context(), "open", id, s.Topics.RepCmds, c.Subject,
+		&schemas.RepCommand{RepID: c.Subject, RequestID: id, Type: schemas.OpenRequested, At: s.Now().UnixMilli(), LeadID: leadID})
+	if err != nil {
+		s.commandFailed(w, err)
+		return
+	}
+	if !d.OK {
+		writeError(w, statusOf(d.Code), d.Code, d.Message)
+		return
+	}
+	l, err := s.Store.Lead(leadID)
+	if err != nil || l == nil {
+		writeError(w, 503, "unavailable", "lead view not caught up yet, retry")
+		return
+	}
+	body := s.detail(l)
+	body["hold_expires_at"] = rfc3339(d.ExpiresAt)
+	body["status"] = lead.Held
+	writeJSON(w, 200, body)
+}
+
+func (s *Server) detail(l *lead.Lead) map[string]any {
+	return map[string]any{"lead_id": l.ID, "preview": s.preview(l, s.Now()),
+		"history": l.Data.History, "form_answers": l.Data.FormAnswers, "notes": l.Data.Notes}
+}
+
+// report sends a contact or an outcome to the lead and answers with the
+// lead's decision.
+func (s *Server) report(w http.ResponseWriter, r *http.Request, typ string, converted bool) {
+	c := caller(r)
+	leadID := chi.URLParam(r, "lead_id")
+	if !lead.ValidID(leadID) {
+		writeError(w, 404, lead.CodeUnknownLead, "not a lead id")
+		return
+	}
+	id, fe := requestID(r, c)
+	if fe != nil {
+		writeInvalid(w, fe)
+		return
+	}
+	cmd := &schemas.LeadCommand{LeadID: leadID, RequestID: id, Type: typ, At: s.Now().UnixMilli(), By: c.Subject, ByRole: c.Role, Converted: converted}
+	d, err := s.command(r.Context(), typ, id, s.Topics.LeadCmds, leadID, cmd)
+	if err != nil {
+		s.commandFailed(w, err)
+		return
+	}
+	if !d.OK {
+		writeError(w, statusOf(d.Code), d.Code, d.Message)
+		return
+	}
+	body := map[string]any{"lead_id": d.LeadID, "owner": d.RepID, "method": d.Method}
+	if typ == schemas.Contact {
+		body["status"] = lead.Contacted
+	} else if converted {
+		body["status"] = lead.Converted
+	} else {
+		body["status"] = lead.Lost
+	}
+	writeJSON(w, 200, body)
+}
+
+func (s *Server) contact(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength > 0 {
+		var b struct{}
+		if fe := decodeBody(r, &b); fe != nil {
+			writeInvalid(w, fe)
+			return
+		}
+	}
+	s.report(w, r, schemas.Contact, false)
+}
+
+func (s *Server) outcome(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		Converted *bool `json:"converted"`
+	}
+	if fe := decodeBody(r, &b); fe != nil {
+		writeInvalid(w, fe)
+		return
+	}
+	if b.Converted == nil {
+		writeInvalid(w, &lead.FieldError{Field: "converted", Reason: "is required (true or false)"})
+		return
+	}
+	s.report(w, r, schemas.Outcome, *b.Converted)
+}
+
+// repStatus is GET /v1/reps/{rep_id}/status: the ledger as of now.
+func (s *Server) repStatus(w http.ResponseWriter, r *http.Request) {
+	c := caller(r)
+	repID := chi.URLParam(r, "rep_id")
+	if c.Role == auth.RoleRep && c.Subject != repID {
+		writeError(w, 403, "forbidden", "a rep sees only its own status")
+		return
+	}
+	rp, err := s.Store.Rep(repID)
+	if err != nil {
+		writeError(w, 503, "unavailable", err.Error())
+		return
+	}
+	if rp == nil {
+		writeError(w, 404, "unknown_rep", "no rep with this id")
+		return
+	}
+	writeJSON(w, 200, s.RepMachine.StatusAt(rp, s.Now().UnixMilli()))
+}
+
+// managerCommand sends a manager's action on a rep and answers with the
+// rep's status after it.
+func (s *Server) managerCommand(w http.ResponseWriter, r *http.Request, cmd *schemas.RepCommand) {
+	c := caller(r)
+	id, fe := requestID(r, c)
+	if fe != nil {
+		writeInvalid(w, fe)
+		return
+	}
+	cmd.RepID, cmd.RequestID, cmd.At, cmd.By = chi.URLParam(r, "rep_id"), id, s.Now().UnixMilli(), c.Subject
+	d, err := s.command(r.Context(), cmd.Type, id, s.Topics.RepCmds, cmd.RepID, cmd)
+	if err != nil {
+		s.commandFailed(w, err)
+		return
+	}
+	if !d.OK {
+		writeError(w, statusOf(d.Code), d.Code, d.Message)
+		return
+	}
+	writeJSON(w, 200, map[string]any{"rep_id": cmd.RepID, "applied": cmd.Type})
+}
+
+func (s *Server) liftSuspension(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		Reason string `json:"reason"`
+	}
+	if r.ContentLength != 0 {
+		if fe := decodeBody(r, &b); fe != nil {
+			writeInvalid(w, fe)
+			return
+		}
+	}
+	s.managerCommand(w, r, &schemas.RepCommand{Type: schemas.SuspensionLifted, Reason: b.Reason, QuotaHour: -1, QuotaDay: -1, QuotaWeek: -1})
+}
+
+// setQuotas: per_hour, per_day, per_week; a missing or null key returns
+// that quota to the policy's value.
+func (s *Server) setQuotas(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		PerHour *int32 `json:"per_hour"`
+		PerDay  *int32 `json:"per_day"`
+		PerWeek *int32 `json:"per_week"`
+	}
+	if fe := decodeBody(r, &b); fe != nil {
+		writeInvalid(w, fe)
+		return
+	}
+	val := func(field string, v *int32) (int32, *lead.FieldError) {
+		if v == nil {
+			return -1, nil
+		}
+		if *v < 0 || *v > 10000 {
+			return 0, &lead.FieldError{Field: field, Reason: "must be between 0 and 10000, or null for the policy's value"}
+		}
+		return *v, nil
+	}
+	cmd := &schemas.RepCommand{Type: schemas.QuotasSet}
+	var fe *lead.FieldError
+	if cmd.QuotaHour, fe = val("per_hour", b.PerHour); fe != nil {
+		writeInvalid(w, fe)
+		return
+	}
+	if cmd.QuotaDay, fe = val("per_day", b.PerDay); fe != nil {
+		writeInvalid(w, fe)
+		return
+	}
+	if cmd.QuotaWeek, fe = val("per_week", b.PerWeek); fe != nil {
+		writeInvalid(w, fe)
+		return
+	}
+	s.managerCommand(w, r, cmd)
+}

@@ -1,0 +1,216 @@
+package lead
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/orchard-leads/orchard/schemas"
+	"github.com/orchard-leads/orchard/timer"
+)
+
+// Pick is a claim or an open that the rep side has already admitted
+// (quota reserved, not suspended, not cooling down).
+type Pick struct {
+	RequestID    string
+	Rep          string
+	RepTier      int32
+	RepTerritory string
+	At           int64
+}
+
+// Claim is kept as the name of a claim pick.
+type Claim = Pick
+
+// expireHold ends a hold whose time has come by the command's event time,
+// so that decisions at the boundary agree with the clock of the command,
+// not with when the hold's timer happens to fire.
+func (m Machine) expireHold(l *Lead, at int64) (*Lead, Result) {
+	if l == nil || l.Status != Held || l.HoldUntil > at {
+		return l, Result{}
+	}
+	return m.endHold(l, l.HoldUntil, "expired")
+}
+
+// endHold returns a held lead to the pool and tells the holder why (an
+// expired hold puts the holder in cooldown).
+func (m Machine) endHold(l *Lead, at int64, reason string) (*Lead, Result) {
+	n := l.clone()
+	holder, seq := n.HeldBy, n.HoldSeq
+	n.Status, n.HeldBy, n.HoldUntil = Available, "", 0
+	ev := m.event(n, "hold_"+reason, fmt.Sprintf("%s/hold/%d/%s", n.ID, seq, reason), at)
+	ev.RepID, ev.Reason = holder, reason
+	return n, Result{State: n, Events: []schemas.Event{ev},
+		ToReps: []schemas.RepCommand{{RepID: holder, RequestID: fmt.Sprintf("%s/hold/%d/end", n.ID, seq), Type: schemas.HoldEnded,
+			At: at, LeadID: n.ID, Reason: reason}}}
+}
+
+// pickable checks the rules that decide whether this rep may pick this lead
+// now: tier delay (DOMAIN.md §5 performance tiers) and territory (§6).
+func (m Machine) pickable(l *Lead, p Pick) (code, msg string, value int64) {
+	if m.Policy.Tiers.Enabled && p.RepTier > 0 {
+		if p.RepTier == 3 && m.Policy.Tiers.Tier3AutoOnly {
+			return CodeTierDelay, "tier 3 reps receive auto-assigned leads only", 0
+		}
+		visible := l.EnteredPoolAt + m.Policy.Tiers.Delays[int(p.RepTier)].D().Milliseconds()
+		if p.At < visible {
+			return CodeTierDelay, fmt.Sprintf("tier %d sees new leads after %s: this one from %s",
+				p.RepTier, m.Policy.Tiers.Delays[int(p.RepTier)].D(), fmtTime(visible)), (visible - p.At + 999) / 1000
+		}
+	}
+	if m.Policy.Territory.RestrictPicking && l.Data.Territory != "" && l.Data.Territory != p.RepTerritory {
+		return CodeTerritory, fmt.Sprintf("lead is in territory %q, you pick in %q", l.Data.Territory, p.RepTerritory), 0
+	}
+	return "", "", 0
+}
+
+// VisibleTo reports whether a rep of this tier and territory may pick the
+// lead at a moment (the queue shows only these).
+func (m Machine) VisibleTo(l *Lead, repID string, tier int32, territory string, at time.Time) bool {
+	if l.Status == Held && l.HeldBy == repID && l.HoldUntil > at.UnixMilli() {
+		return true
+	}
+	if l.Status != Available && !(l.Status == Held && l.HoldUntil <= at.UnixMilli()) {
+		return false
+	}
+	code, _, _ := m.pickable(l, Pick{Rep: repID, RepTier: tier, RepTerritory: territory, At: at.UnixMilli()})
+	return code == ""
+}
+
+// Claim decides a cherry-pick claim on the lead's own ordered log: the
+// first admissible claim wins; every other is refused with a reason. There
+// is no way back: no command returns a lead to the pool.
+func (m Machine) Claim(cur *Lead, c Claim) Result {
+	r := m.claim(cur, c)
+	if r.Decision != nil { // step 4 of the saga: settle the rep's reservation
+		r.ToReps = append(r.ToReps, schemas.RepCommand{RepID: c.Rep, RequestID: c.RequestID, Type: schemas.ClaimSettled, At: c.At,
+			LeadID: r.Decision.LeadID, OK: r.Decision.OK, Code: r.Decision.Code, SLADueAt: r.Decision.SLADueAt})
+	}
+	return r
+}
+
+func (m Machine) claim(cur *Lead, c Claim) Result {
+	if cur == nil {
+		return m.refuse(nil, c, "claim", CodeUnknownLead, "no lead with this id", 0)
+	}
+	if cur.ClaimRequest == c.RequestID && cur.Owner == c.Rep {
+		return m.won(cur, c) // replay of the winning claim
+	}
+	l, pre := m.expireHold(cur, c.At)
+	switch {
+	case l.Status == Held && l.HeldBy != c.Rep:
+		return pre.then(m.refuse(l, c, "claim", CodeHeld, fmt.Sprintf("another rep has this lead open until %s", fmtTime(l.HoldUntil)), l.HoldUntil))
+	case l.Status == Available || l.Status == Held:
+		if code, msg, v := m.pickable(l, c); code != "" {
+			return pre.then(m.refuse(l, c, "claim", code, msg, v))
+		}
+		n := l.clone()
+		if n.Status == Held { // the holder claims: the hold ends without cooldown
+			var end Result
+			n, end = m.endHold(n, c.At, "claimed")
+			pre = pre.then(end)
+			n = n.clone()
+		}
+		n.Status, n.Owner, n.Method, n.PreviousOwner = Assigned, c.Rep, CherryPick, ""
+		n.Epoch++
+		n.ClaimedAt, n.ClaimRequest = c.At, c.RequestID
+		n.SLADueAt = c.At + m.Policy.SLA.FirstContact.D().Milliseconds()
+		r := pre.then(m.won(n, c))
+		r.State = n
+		r.Timers = append(r.Timers, timer.New(timer.SLA, timer.TargetLead, n.ID, n.Epoch, n.SLADueAt, c.At))
+		return r
+	case l.Status == Disqualified:
+		return pre.then(m.refuse(l, c, "claim", CodeNotPickable, "lead is disqualified", 0))
+	default:
+		return pre.then(m.refuse(l, c, "claim", CodeAlreadyClaimed, "this lead already has an owner", 0))
+	}
+}
+
+func (m Machine) won(l *Lead, c Claim) Result {
+	ev := m.event(l, "assigned", fmt.Sprintf("%s/%d/assigned", l.ID, l.Epoch), l.ClaimedAt)
+	ev.RepID, ev.RequestID, ev.Method = l.Owner, l.ClaimRequest, l.Method
+	ev.RepTier, ev.RepTerritory, ev.Until = c.RepTier, c.RepTerritory, l.SLADueAt
+	ev.Value = l.ClaimedAt - l.EnteredPoolAt // claim speed: ms the lead waited in the pool
+	return Result{
+		Decision: &schemas.Decision{RequestID: c.RequestID, OK: true, At: c.At, LeadID: l.ID, RepID: l.Owner, Method: l.Method, SLADueAt: l.SLADueAt},
+		Assignment: &schemas.Assignment{EventID: ev.EventID, LeadID: l.ID, Type: "assigned", At: l.ClaimedAt,
+			Epoch: l.Epoch, RepID: l.Owner, Method: l.Method, SLADueAt: l.SLADueAt},
+		Events: []schemas.Event{ev},
+	}
+}
+
+func (m Machine) refuse(l *Lead, p Pick, what, code, msg string, value int64) Result {
+	var ev schemas.Event
+	id := p.RequestID + "/" + what + "_refused"
+	if l != nil {
+		ev = m.event(l, what+"_refused", id, p.At)
+	} else {
+		ev = schemas.Event{Type: what + "_refused", At: p.At, EventID: id}
+	}
+	ev.RepID, ev.RequestID, ev.Reason, ev.Value = p.Rep, p.RequestID, code, value
+	ev.RepTier, ev.RepTerritory = p.RepTier, p.RepTerritory
+	leadID := ""
+	if l != nil {
+		leadID = l.ID
+	}
+	return Result{
+		Decision: &schemas.Decision{RequestID: p.RequestID, OK: false, Code: code, Message: msg, At: p.At, LeadID: leadID, RepID: p.Rep},
+		Events:   []schemas.Event{ev},
+	}
+}
+
+// Hold opens a lead's detail for one rep: for selection.detail_hold nobody
+// else may claim or open it. Opening again while holding changes nothing
+// (the hold is not extended).
+func (m Machine) Hold(cur *Lead, p Pick) Result {
+	if cur == nil {
+		return m.refuse(nil, p, "open", CodeUnknownLead, "no lead with this id", 0)
+	}
+	l, pre := m.expireHold(cur, p.At)
+	var r Result
+	switch {
+	case l.Status == Held && l.HeldBy == p.Rep:
+		r = Result{Decision: m.holdDecision(l, p)}
+	case l.Status == Held:
+		r = m.refuse(l, p, "open", CodeHeld, fmt.Sprintf("another rep has this lead open until %s", fmtTime(l.HoldUntil)), l.HoldUntil)
+	case l.Status == Available:
+		if code, msg, v := m.pickable(l, p); code != "" {
+			r = m.refuse(l, p, "open", code, msg, v)
+			break
+		}
+		n := l.clone()
+		n.Status, n.HeldBy = Held, p.Rep
+		n.HoldSeq++
+		n.HoldUntil = p.At + m.Policy.Selection.DetailHold.D().Milliseconds()
+		ev := m.event(n, "hold_started", fmt.Sprintf("%s/hold/%d/started", n.ID, n.HoldSeq), p.At)
+		ev.RepID, ev.RequestID, ev.Until, ev.RepTier, ev.RepTerritory = p.Rep, p.RequestID, n.HoldUntil, p.RepTier, p.RepTerritory
+		r = Result{State: n, Decision: m.holdDecision(n, p), Events: []schemas.Event{ev},
+			Timers: []schemas.TimerCommand{timer.New(timer.Hold, timer.TargetLead, n.ID, n.HoldSeq, n.HoldUntil, p.At)}}
+	case l.Status == Disqualified:
+		r = m.refuse(l, p, "open", CodeNotPickable, "lead is disqualified", 0)
+	default:
+		r = m.refuse(l, p, "open", CodeAlreadyClaimed, "this lead already has an owner", 0)
+	}
+	r = pre.then(r)
+	if r.Decision.OK {
+		r.ToReps = append(r.ToReps, schemas.RepCommand{RepID: p.Rep, RequestID: p.RequestID, Type: schemas.HoldSettled, At: p.At,
+			LeadID: cur.ID, OK: true, ExpiresAt: r.Decision.ExpiresAt})
+	}
+	return r
+}
+
+func (m Machine) holdDecision(l *Lead, p Pick) *schemas.Decision {
+	return &schemas.Decision{RequestID: p.RequestID, OK: true, At: p.At, LeadID: l.ID, RepID: p.Rep, ExpiresAt: l.HoldUntil}
+}
+
+// Release ends a rep's hold early (the rep opened another lead): back to
+// the pool, no cooldown.
+func (m Machine) Release(cur *Lead, p Pick) Result {
+	if cur == nil || cur.Status != Held || cur.HeldBy != p.Rep {
+		return Result{}
+	}
+	_, r := m.endHold(cur, p.At, "released")
+	r.ToReps = nil // the rep side already moved on to the new lead
+	return r
+}
+
+func fmtTime(ms int64) string { return time.UnixMilli(ms).UTC().Format(time.RFC3339) }

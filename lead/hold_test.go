@@ -1,0 +1,82 @@
+package lead
+
+import (
+	"testing"
+	"time"
+
+	"github.com/orchard-leads/orchard/schemas"
+	"github.com/orchard-leads/orchard/timer"
+)
+
+func available(t *testing.T) *Lead {
+	t.Helper()
+	return m.Intake(nil, qualified("L1", 0)).State
+}
+
+func TestHoldIsExclusiveAndEndsByEventTime(t *testing.T) {
+	l := available(t)
+	hold := m.Hold(l, Pick{RequestID: "o1", Rep: "ana", RepTier: 1, At: 1000})
+	h := hold.State
+	if !hold.Decision.OK || h.Status != Held || h.HoldUntil != 1000+(3*time.Minute).Milliseconds() || len(hold.Timers) != 1 || len(hold.ToReps) != 1 {
+		t.Fatalf("%+v", hold)
+	}
+	if r := m.Claim(h, Pick{RequestID: "c1", Rep: "bo", RepTier: 1, At: 2000}); r.Decision.Code != CodeHeld || len(r.ToReps) != 1 || r.ToReps[0].OK {
+		t.Fatalf("claim of a held lead: %+v", r)
+	}
+	// At the expiry, by the command's own time, before the timer fired:
+	// the claim wins and the holder is told the hold ran out.
+	r := m.Claim(h, Pick{RequestID: "c2", Rep: "bo", RepTier: 1, At: h.HoldUntil})
+	if !r.Decision.OK || r.State.Owner != "bo" {
+		t.Fatalf("%+v", r.Decision)
+	}
+	var ended bool
+	for _, c := range r.ToReps {
+		ended = ended || (c.Type == schemas.HoldEnded && c.RepID == "ana" && c.Reason == "expired")
+	}
+	if !ended {
+		t.Fatalf("holder not told: %+v", r.ToReps)
+	}
+	// The hold timer now is stale.
+	if late := m.TimerFired(r.State, timer.Hold, h.HoldSeq, h.HoldUntil); late.State != nil || len(late.ToReps) != 0 {
+		t.Fatalf("stale hold timer acted: %+v", late)
+	}
+}
+
+func TestSLATimerAndContact(t *testing.T) {
+	l := available(t)
+	won := m.Claim(l, Pick{RequestID: "c1", Rep: "ana", RepTier: 1, At: 1000}).State
+	contacted := m.Contact(won, Report{RequestID: "k", By: "ana", ByRole: "rep", At: 5000})
+	if !contacted.Decision.OK || contacted.State.Status != Contacted || contacted.Events[0].Value != 4000 {
+		t.Fatalf("%+v", contacted)
+	}
+	if r := m.TimerFired(contacted.State, timer.SLA, won.Epoch, won.SLADueAt); r.State != nil {
+		t.Fatal("SLA fired on a contacted lead")
+	}
+	missed := m.TimerFired(won, timer.SLA, won.Epoch, won.SLADueAt)
+	if missed.State.Status != Pending || len(missed.Dispatch) != 1 || missed.Dispatch[0].ExcludeReps[0] != "ana" || missed.ToReps[0].Type != schemas.SLAMissed {
+		t.Fatalf("%+v", missed)
+	}
+	again := m.Assign(missed.State, schemas.LeadCommand{RequestID: missed.Dispatch[0].RequestID, RepID: "bo", Method: Reassignment, At: won.SLADueAt})
+	if again.State.Owner != "bo" || again.State.Epoch != 2 || again.Assignment.Type != "reassigned" || len(again.Timers) != 1 {
+		t.Fatalf("%+v", again)
+	}
+	if dup := m.Assign(again.State, schemas.LeadCommand{RequestID: missed.Dispatch[0].RequestID, RepID: "cy", Method: Reassignment}); dup.State != nil {
+		t.Fatal("a replayed assignment reassigned twice")
+	}
+	if old := m.TimerFired(again.State, timer.SLA, won.Epoch, won.SLADueAt); old.State != nil {
+		t.Fatal("the first owner's SLA timer acted on the second owner")
+	}
+}
+
+func TestOnlyTheOwnerReports(t *testing.T) {
+	won := m.Claim(available(t), Pick{RequestID: "c1", Rep: "ana", RepTier: 1, At: 1000}).State
+	if r := m.Contact(won, Report{RequestID: "k", By: "bo", ByRole: "rep", At: 2000}); r.Decision.Code != CodeNotOwner {
+		t.Fatalf("%+v", r.Decision)
+	}
+	if r := m.Contact(won, Report{RequestID: "k", By: "crm", ByRole: "integration", At: 2000}); !r.Decision.OK {
+		t.Fatalf("%+v", r.Decision)
+	}
+	if r := m.Outcome(available(t), Report{RequestID: "o", By: "crm", ByRole: "integration", Converted: true}); r.Decision.Code != CodeNotOwner {
+		t.Fatalf("outcome of an unowned lead: %+v", r.Decision)
+	}
+}

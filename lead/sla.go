@@ -1,0 +1,152 @@
+package lead
+
+import (
+	"fmt"
+
+	"github.com/orchard-leads/orchard/schemas"
+	"github.com/orchard-leads/orchard/timer"
+)
+
+// Report is a contact or an outcome from the owner rep or an integration.
+type Report struct {
+	RequestID string
+	By        string
+	ByRole    string // "rep" or "integration"
+	Converted bool
+	At        int64
+}
+
+func (m Machine) reportRefused(l *Lead, r Report, code, msg string) Result {
+	id := ""
+	if l != nil {
+		id = l.ID
+	}
+	return Result{Decision: &schemas.Decision{RequestID: r.RequestID, Code: code, Message: msg, At: r.At, LeadID: id, RepID: r.By}}
+}
+
+func (m Machine) reportOK(l *Lead, r Report) *schemas.Decision {
+	return &schemas.Decision{RequestID: r.RequestID, OK: true, At: r.At, LeadID: l.ID, RepID: l.Owner, Method: l.Method, SLADueAt: l.SLADueAt}
+}
+
+// Contact stops the first-contact SLA clock. Only the owner rep (or an
+// integration reporting for the owner) can.
+func (m Machine) Contact(cur *Lead, r Report) Result {
+	if cur == nil {
+		return m.reportRefused(nil, r, CodeUnknownLead, "no lead with this id")
+	}
+	if r.ByRole == "rep" && cur.Owner != r.By {
+		return m.reportRefused(cur, r, CodeNotOwner, "only the owner rep reports contact on this lead")
+	}
+	switch cur.Status {
+	case Contacted, Converted, Lost:
+		return Result{Decision: m.reportOK(cur, r)} // already contacted: nothing more to stop
+	case Assigned:
+	default:
+		return m.reportRefused(cur, r, CodeNotOwner, fmt.Sprintf("lead is %s: nobody owns it to contact it", cur.Status))
+	}
+	l := cur.clone()
+	l.Status, l.ContactedAt = Contacted, r.At
+	ev := m.event(l, "contacted", fmt.Sprintf("%s/%d/contacted", l.ID, l.Epoch), r.At)
+	ev.RepID, ev.Method, ev.RequestID, ev.Value = l.Owner, l.Method, r.RequestID, r.At-l.ClaimedAt // claim-to-contact ms
+	ev.Reason = "by " + r.ByRole
+	return Result{State: l, Decision: m.reportOK(l, r), Events: []schemas.Event{ev}}
+}
+
+// Outcome records conversion (for the fairness and tier metrics); it closes
+// the lead and implies contact.
+func (m Machine) Outcome(cur *Lead, r Report) Result {
+	if cur == nil {
+		return m.reportRefused(nil, r, CodeUnknownLead, "no lead with this id")
+	}
+	switch cur.Status {
+	case Converted, Lost:
+		return Result{Decision: m.reportOK(cur, r)}
+	case Assigned, Contacted:
+	default:
+		return m.reportRefused(cur, r, CodeNotOwner, fmt.Sprintf("lead is %s: an outcome needs an owner", cur.Status))
+	}
+	l := cur.clone()
+	if l.ContactedAt == 0 {
+		l.ContactedAt = r.At
+	}
+	l.Status = Lost
+	if r.Converted {
+		l.Status = Converted
+	}
+	ev := m.event(l, "outcome", fmt.Sprintf("%s/%d/outcome", l.ID, l.Epoch), r.At)
+	ev.RepID, ev.Method, ev.RequestID, ev.Converted = l.Owner, l.Method, r.RequestID, r.Converted
+	return Result{State: l, Decision: m.reportOK(l, r), Events: []schemas.Event{ev}}
+}
+
+// TimerFired handles the lead's timers; a timer set for an older hold or
+// owner (another seq) is stale and does nothing.
+func (m Machine) TimerFired(cur *Lead, kind string, seq int32, due int64) Result {
+	if cur == nil {
+		return Result{}
+	}
+	switch kind {
+	case timer.Hold:
+		if cur.Status != Held || cur.HoldSeq != seq {
+			return Result{}
+		}
+		_, r := m.endHold(cur, due, "expired")
+		return r
+	case timer.SLA:
+		if cur.Status != Assigned || cur.Epoch != seq {
+			return Result{}
+		}
+		return m.missSLA(cur, due)
+	}
+	return Result{}
+}
+
+// missSLA: no contact in time. The rep is penalised (rep side), and the
+// lead goes to the dispatcher for the next available rep, never one who
+// already missed it (so a lead nobody contacts ends with a manager, not in
+// an endless round).
+func (m Machine) missSLA(cur *Lead, at int64) Result {
+	l := cur.clone()
+	missed := l.Owner
+	l.Status, l.PreviousOwner, l.Owner = Pending, missed, ""
+	l.Missed = append(l.Missed, missed)
+	reqID := fmt.Sprintf("%s/%d/sla_missed", l.ID, l.Epoch)
+	ev := m.event(l, "sla_missed", reqID, at)
+	ev.RepID, ev.Method, ev.Value, ev.Threshold = missed, cur.Method, at-cur.ClaimedAt, m.Policy.SLA.FirstContact.D().Milliseconds()
+	pool := l.Data.Territory
+	if pool == "" {
+		pool = schemas.AllPool
+	}
+	return Result{State: l, Events: []schemas.Event{ev},
+		ToReps: []schemas.RepCommand{{RepID: missed, RequestID: reqID, Type: schemas.SLAMissed, At: at, LeadID: l.ID}},
+		Dispatch: []schemas.DispatchCommand{{Pool: pool, Type: schemas.Reassign, At: at, RequestID: reqID, LeadID: l.ID,
+			ExcludeReps: append([]string(nil), l.Missed...)}}}
+}
+
+// Assign gives a lead to a rep chosen by the dispatcher (method
+// reassignment), or escalates it to a manager when nobody is available
+// (method escalation, no rep).
+func (m Machine) Assign(cur *Lead, c schemas.LeadCommand) Result {
+	if cur == nil || cur.ClaimRequest == c.RequestID || cur.Status != Pending {
+		return Result{} // unknown, a replay, or no longer waiting for an owner
+	}
+	l := cur.clone()
+	l.ClaimRequest = c.RequestID
+	l.Epoch++
+	if c.Method == Escalation || c.RepID == "" {
+		l.Status, l.Method, l.Owner = Escalated, Escalation, ""
+		id := fmt.Sprintf("%s/%d/escalated", l.ID, l.Epoch)
+		ev := m.event(l, "escalated", id, c.At)
+		ev.PreviousRepID, ev.Reason = l.PreviousOwner, "no available rep"
+		return Result{State: l, Events: []schemas.Event{ev}, Assignment: &schemas.Assignment{EventID: id, LeadID: l.ID, Type: "escalated",
+			At: c.At, Epoch: l.Epoch, PreviousRepID: l.PreviousOwner, Method: Escalation}}
+	}
+	l.Status, l.Owner, l.Method, l.ClaimedAt = Assigned, c.RepID, c.Method, c.At
+	l.SLADueAt = c.At + m.Policy.SLA.FirstContact.D().Milliseconds()
+	id := fmt.Sprintf("%s/%d/reassigned", l.ID, l.Epoch)
+	ev := m.event(l, "reassigned", id, c.At)
+	ev.RepID, ev.Method, ev.PreviousRepID, ev.Until = l.Owner, l.Method, l.PreviousOwner, l.SLADueAt
+	return Result{State: l, Events: []schemas.Event{ev},
+		Assignment: &schemas.Assignment{EventID: id, LeadID: l.ID, Type: "reassigned", At: c.At, Epoch: l.Epoch,
+			RepID: l.Owner, PreviousRepID: l.PreviousOwner, Method: l.Method, SLADueAt: l.SLADueAt},
+		Timers: []schemas.TimerCommand{timer.New(timer.SLA, timer.TargetLead, l.ID, l.Epoch, l.SLADueAt, c.At)}}
+}

@@ -1,0 +1,72 @@
+package processors
+
+import (
+	"fmt"
+
+	"github.com/lovoo/goka"
+	"github.com/lovoo/goka/codec"
+	"github.com/orchard-leads/orchard/dispatch"
+	"github.com/orchard-leads/orchard/schemas"
+	"github.com/orchard-leads/orchard/topics"
+)
+
+// Dispatch is the dispatcher processor: keyed by pool (territory or "*"),
+// it keeps each pool's roster and rotation and picks reps for leads that
+// must be auto-assigned.
+type Dispatch struct{ out }
+
+func NewDispatch(serde *schemas.Serde, t topics.Set) *Dispatch {
+	return &Dispatch{out{serde: serde, t: t}}
+}
+
+// Group is the Goka group graph of the dispatcher.
+func (p *Dispatch) Group() *goka.GroupGraph {
+	return goka.DefineGroup(goka.Group(p.t.DispatchGroup),
+		goka.Input(goka.Stream(p.t.Dispatch), new(codec.Bytes), p.command),
+		goka.Persist(PoolCodec),
+		goka.Output(goka.Stream(p.t.LeadCmds), new(codec.Bytes)),
+		goka.Output(goka.Stream(p.t.Dispatch), new(codec.Bytes)),
+		goka.Output(goka.Stream(p.t.DeadLetter), new(codec.Bytes)),
+	)
+}
+
+// Processor builds the Goka processor.
+func (p *Dispatch) Processor(env Env) (*goka.Processor, error) {
+	proc, err := goka.NewProcessor(env.Brokers, p.Group(), env.options(goka.Group(p.t.DispatchGroup))...)
+	if err != nil {
+		return nil, fmt.Errorf("dispatch processor: %w", err)
+	}
+	return proc, nil
+}
+
+func (p *Dispatch) command(ctx goka.Context, msg any) {
+	raw := bytesOf(msg)
+	var c schemas.DispatchCommand
+	if err := p.serde.Decode(ctx.Context(), raw, &c); err != nil {
+		p.deadLetter(ctx, raw, err)
+		return
+	}
+	var cur *dispatch.Pool
+	if v := ctx.Value(); v != nil {
+		cur = v.(*dispatch.Pool)
+	}
+	var r dispatch.Result
+	switch c.Type {
+	case schemas.Roster:
+		r = dispatch.Roster(cur, c)
+	case schemas.Reassign:
+		r = dispatch.Reassign(cur, c)
+	default:
+		p.deadLetter(ctx, raw, fmt.Errorf("unknown dispatch command type %q", c.Type))
+		return
+	}
+	if r.State != nil {
+		ctx.SetValue(r.State)
+	}
+	if r.Assign != nil {
+		p.toLeads(ctx, []schemas.LeadCommand{*r.Assign})
+	}
+	if r.Forward != nil {
+		p.dispatch(ctx, []schemas.DispatchCommand{*r.Forward})
+	}
+}
