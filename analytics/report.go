@@ -17,10 +17,19 @@ type RepVolume struct {
 	Leads        uint64 `json:"leads"`         // all leads assigned to the rep
 }
 
+// Guardrail is one line of guardrails_per_rep.
+type Guardrail struct {
+	RepID  string `json:"rep_id"`
+	Type   string `json:"type"`
+	Reason string `json:"reason"`
+	Count  uint64 `json:"count"`
+}
+
 // Report is `orchard report` and GET /v1/fairness.
 type Report struct {
-	Since time.Time   `json:"since"`
-	Reps  []RepVolume `json:"reps"`
+	Since      time.Time   `json:"since"`
+	Reps       []RepVolume `json:"reps"`
+	Guardrails []Guardrail `json:"guardrails"`
 }
 
 //go:embed queries/*.sql
@@ -54,11 +63,33 @@ func LeadVolume(ctx context.Context, conn driver.Conn, since time.Time) ([]RepVo
 	return out, rows.Err()
 }
 
+// Guardrails runs guardrails_per_rep.
+func Guardrails(ctx context.Context, conn driver.Conn, since time.Time) ([]Guardrail, error) {
+	rows, err := conn.Query(ctx, Query("guardrails_per_rep"), since.UTC())
+	if err != nil {
+		return nil, fmt.Errorf("guardrails_per_rep: %w", err)
+	}
+	defer rows.Close()
+	out := []Guardrail{}
+	for rows.Next() {
+		var g Guardrail
+		if err := rows.Scan(&g.RepID, &g.Type, &g.Reason, &g.Count); err != nil {
+			return nil, err
+		}
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
 // Build assembles the report.
 func Build(ctx context.Context, conn driver.Conn, since time.Time) (Report, error) {
 	reps, err := LeadVolume(ctx, conn, since)
 	if err != nil {
 		return Report{}, err
 	}
-	return Report{Since: since.UTC(), Reps: reps}, nil
+	guards, err := Guardrails(ctx, conn, since)
+	if err != nil {
+		return Report{}, err
+	}
+	return Report{Since: since.UTC(), Reps: reps, Guardrails: guards}, nil
 }

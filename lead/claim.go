@@ -95,6 +95,25 @@ func (m Machine) claim(cur *Lead, c Claim) Result {
 	if cur.ClaimRequest == c.RequestID && cur.Owner == c.Rep {
 		return m.won(cur, c) // replay of the winning claim
 	}
+	if s, ok := cur.seen(c.RequestID); ok && s.Code != "" { // replay of a refused claim: refused again
+		r := m.refuse(cur, c, "claim", s.Code, s.Message, 0)
+		r.State = nil
+		return r
+	}
+	r := m.claimOnce(cur, c)
+	if !r.Decision.OK { // remember the refusal, so a replay gets the same answer
+		n := cur
+		if r.State != nil {
+			n = r.State
+		}
+		n = n.clone()
+		n.remember(Seen{ID: c.RequestID, Code: r.Decision.Code, Message: r.Decision.Message})
+		r.State = n
+	}
+	return r
+}
+
+func (m Machine) claimOnce(cur *Lead, c Claim) Result {
 	l, pre := m.expireHold(cur, c.At)
 	switch {
 	case l.Status == Held && l.HeldBy != c.Rep:
@@ -165,6 +184,27 @@ func (m Machine) Hold(cur *Lead, p Pick) Result {
 	if cur == nil {
 		return m.refuse(nil, p, "open", CodeUnknownLead, "no lead with this id", 0)
 	}
+	if s, ok := cur.seen(p.RequestID); ok { // a replayed open: the answer it got
+		if s.Code != "" {
+			r := m.refuse(cur, p, "open", s.Code, s.Message, 0)
+			return r
+		}
+		d := &schemas.Decision{RequestID: p.RequestID, OK: true, At: p.At, LeadID: cur.ID, RepID: p.Rep, ExpiresAt: s.ExpiresAt}
+		return Result{Decision: d, ToReps: []schemas.RepCommand{{RepID: p.Rep, RequestID: p.RequestID, Type: schemas.HoldSettled, At: p.At,
+			LeadID: cur.ID, OK: true, ExpiresAt: s.ExpiresAt}}}
+	}
+	r := m.holdOnce(cur, p)
+	n := cur
+	if r.State != nil {
+		n = r.State
+	}
+	n = n.clone()
+	n.remember(Seen{ID: p.RequestID, Code: r.Decision.Code, Message: r.Decision.Message, ExpiresAt: r.Decision.ExpiresAt})
+	r.State = n
+	return r
+}
+
+func (m Machine) holdOnce(cur *Lead, p Pick) Result {
 	l, pre := m.expireHold(cur, p.At)
 	var r Result
 	switch {

@@ -80,3 +80,24 @@ func TestOnlyTheOwnerReports(t *testing.T) {
 		t.Fatalf("outcome of an unowned lead: %+v", r.Decision)
 	}
 }
+
+// After a crash a pick can be redelivered when the lead has moved on: it
+// gets the answer it got the first time, never a new hold or a late win.
+func TestReplayedPicksGetTheirFirstAnswer(t *testing.T) {
+	l := available(t)
+	open := Pick{RequestID: "o1", Rep: "ana", RepTier: 1, At: 1000}
+	held := m.Hold(l, open).State
+	refused := m.Claim(held, Pick{RequestID: "c1", Rep: "bo", RepTier: 1, At: 2000})
+	expired := m.TimerFired(refused.State, timer.Hold, held.HoldSeq, held.HoldUntil).State
+	if expired.Status != Available {
+		t.Fatalf("%+v", expired)
+	}
+	again := m.Hold(expired, open)
+	if again.State != nil || !again.Decision.OK || again.Decision.ExpiresAt != held.HoldUntil || len(again.Timers) != 0 {
+		t.Fatalf("a replayed open made a new hold: %+v", again)
+	}
+	late := m.Claim(expired, Pick{RequestID: "c1", Rep: "bo", RepTier: 1, At: 2000})
+	if late.Decision.OK || late.Decision.Code != CodeHeld || late.State != nil || late.ToReps[0].OK {
+		t.Fatalf("a replayed refused claim won: %+v", late.Decision)
+	}
+}

@@ -72,6 +72,37 @@ type Lead struct {
 	ContactedAt   int64    `json:"contacted_at,omitempty"`
 	PreviousOwner string   `json:"previous_owner,omitempty"`
 	Missed        []string `json:"missed,omitempty"` // reps who missed this lead's SLA
+
+	// Seen remembers the last picks (claims and opens) and their answers:
+	// Goka is at-least-once and after a crash a pick can come again when the
+	// lead has moved on; it must get the answer it got, not a new one.
+	Seen []Seen `json:"seen,omitempty"`
+}
+
+// Seen is one answered pick.
+type Seen struct {
+	ID        string `json:"id"`
+	Code      string `json:"code,omitempty"` // "" = granted
+	Message   string `json:"message,omitempty"`
+	ExpiresAt int64  `json:"expires_at,omitempty"` // of a granted hold
+}
+
+const seenSize = 64
+
+func (l *Lead) seen(id string) (Seen, bool) {
+	for _, s := range l.Seen {
+		if s.ID == id {
+			return s, true
+		}
+	}
+	return Seen{}, false
+}
+
+func (l *Lead) remember(s Seen) {
+	l.Seen = append(l.Seen, s)
+	if len(l.Seen) > seenSize {
+		l.Seen = l.Seen[len(l.Seen)-seenSize:]
+	}
 }
 
 // Data are the marketing fields of a lead: preview and detail.
@@ -172,6 +203,7 @@ func (m Machine) event(l *Lead, typ, id string, at int64) schemas.Event {
 func (l *Lead) clone() *Lead {
 	c := *l
 	c.Missed = append([]string(nil), l.Missed...)
+	c.Seen = append([]Seen(nil), l.Seen...)
 	return &c
 }
 

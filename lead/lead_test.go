@@ -49,7 +49,7 @@ func TestFirstClaimWinsNoTakeBacks(t *testing.T) {
 		t.Fatalf("SLA due after %d ms", due)
 	}
 	lose := m.Claim(win.State, Claim{RequestID: "b", Rep: "bo", At: 101})
-	if lose.Decision.OK || lose.Decision.Code != CodeAlreadyClaimed || lose.State != nil || lose.Assignment != nil {
+	if lose.Decision.OK || lose.Decision.Code != CodeAlreadyClaimed || lose.State.Owner != "ana" || lose.State.Epoch != 1 || lose.Assignment != nil {
 		t.Fatalf("%+v", lose)
 	}
 	// The owner claiming again with a new request is refused too: a claim

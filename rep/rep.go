@@ -425,10 +425,12 @@ func (m Machine) StartBrowse(cur *Rep, c schemas.RepCommand) Result {
 		res.Events = nil // looking at the queue is not a refused pick
 		return res
 	}
-	if cur.BrowseUntil > c.At {
+	_, replay := cur.settled(c.RequestID) // a redelivery must not open a second window
+	if cur.BrowseUntil > c.At || replay {
 		return Result{Decision: &schemas.Decision{RequestID: c.RequestID, OK: true, At: c.At, RepID: cur.ID, ExpiresAt: cur.BrowseUntil}}
 	}
 	r := cur.clone()
+	r.remember(Settled{ID: c.RequestID, OK: true})
 	r.BrowseSeq++
 	r.BrowseUntil = c.At + m.Policy.Selection.BrowseWindow.D().Milliseconds()
 	ev := m.repEvent(r, "browse_started", fmt.Sprintf("rep/%s/browse/%d", r.ID, r.BrowseSeq), c.At)

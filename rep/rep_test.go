@@ -164,6 +164,11 @@ func TestBrowseWindowAndStaleTimer(t *testing.T) {
 	if out.State.CooldownUntil != ms(mon.Add(90*time.Second)) {
 		t.Fatalf("window ran out: %+v", out.State)
 	}
+	later := out.State
+	later.CooldownUntil = 0
+	if replay := m.StartBrowse(later, cmd(schemas.BrowseStarted, "b1", mon)); replay.State != nil || len(replay.Timers) != 0 {
+		t.Fatalf("a redelivered queue view opened a second window: %+v", replay)
+	}
 }
 
 func TestSetQuotasOverridesAndResets(t *testing.T) {

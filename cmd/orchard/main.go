@@ -324,6 +324,15 @@ func reportCmd() *cobra.Command {
 			for _, r := range rep.Reps {
 				fmt.Fprintf(w, "%s\t%d\t%d\t%d\n", r.RepID, r.Leads, r.Claims, r.AutoAssigned)
 			}
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			fmt.Printf("\nGuardrail decisions per rep\n")
+			w = tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "REP\tEVENT\tREASON\tCOUNT")
+			for _, g := range rep.Guardrails {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%d\n", g.RepID, g.Type, g.Reason, g.Count)
+			}
 			return w.Flush()
 		},
 	}

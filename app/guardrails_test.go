@@ -1,0 +1,326 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/orchard-leads/orchard/analytics"
+	"github.com/orchard-leads/orchard/auth"
+	"github.com/orchard-leads/orchard/internal/testenv"
+	"github.com/orchard-leads/orchard/schemas"
+	"github.com/orchard-leads/orchard/topics"
+)
+
+func policyFile(t testing.TB, yaml string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(p, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func (n *node) leadStatus(id string) map[string]any {
+	return n.call("GET", "/v1/leads/"+id, token(n.t, "boss", auth.RoleManager), nil).Body
+}
+
+func (n *node) waitLead(id string, wait time.Duration, ok func(map[string]any) bool) map[string]any {
+	n.t.Helper()
+	var last map[string]any
+	testenv.CheckFor(n.t, wait, 50*time.Millisecond, func() error {
+		last = n.leadStatus(id)
+		if !ok(last) {
+			return fmt.Errorf("lead %s: %v", id, last)
+		}
+		return nil
+	})
+	return last
+}
+
+// Twenty claims by one rep racing over twenty leads on different
+// partitions: exactly quotas.per_hour of them win.
+func TestTwentyRacingClaimsRespectTheHourQuota(t *testing.T) {
+	chDSN := ""
+	if testenv.RealKafka() {
+		chDSN = testenv.ClickHouse(t)
+	}
+	n := start(t, Config{PolicyFile: policyFile(t, "quotas: {per_hour: 3}\n"), ClickHouse: chDSN})
+	n.mustRep("ana")
+	for i := range 20 {
+		n.mustLead(fmt.Sprintf("Q%d", i), 50+i)
+	}
+	tok := token(t, "ana", auth.RoleRep)
+	replies := make([]reply, 20)
+	var wg sync.WaitGroup
+	gun := make(chan struct{})
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-gun
+			replies[i] = n.call("POST", fmt.Sprintf("/v1/leads/Q%d/claim", i), tok, nil)
+		}()
+	}
+	close(gun)
+	wg.Wait()
+	won, quota := 0, 0
+	for _, r := range replies {
+		switch {
+		case r.Status == 200:
+			won++
+		case r.Status == 429 && r.Body["error"] == "quota_hour":
+			quota++
+		default:
+			t.Errorf("unexpected %d %v", r.Status, r.Body)
+		}
+	}
+	if won != 3 || quota != 17 {
+		t.Fatalf("%d won, %d quota_hour; want 3 and 17", won, quota)
+	}
+	testenv.CheckFor(t, 10*time.Second, 50*time.Millisecond, func() error { // the status reads a view: eventually
+		st := n.call("GET", "/v1/reps/ana/status", tok, nil)
+		if st.Body["claims_hour"] != float64(3) || st.Body["quota_hour"] != float64(3) || st.Body["pending"] != float64(0) {
+			return fmt.Errorf("status: %v", st.Body)
+		}
+		return nil
+	})
+	if chDSN != "" {
+		conn, err := analytics.Open(context.Background(), chDSN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		testenv.CheckFor(t, 30*time.Second, 200*time.Millisecond, func() error {
+			g, err := analytics.Guardrails(context.Background(), conn, time.Now().Add(-time.Hour))
+			if err != nil {
+				return err
+			}
+			for _, x := range g {
+				if x.RepID == "ana" && x.Type == "claim_refused" && x.Reason == "quota_hour" && x.Count == 17 {
+					var v, th int64
+					row := conn.QueryRow(context.Background(), "SELECT max(value), max(threshold) FROM events FINAL WHERE reason = 'quota_hour'")
+					if err := row.Scan(&v, &th); err != nil || v != 3 || th != 3 {
+						return fmt.Errorf("figures of the refusal: %d/%d %v", v, th, err)
+					}
+					return nil
+				}
+			}
+			return fmt.Errorf("guardrails in ClickHouse: %+v", g)
+		})
+	}
+}
+
+func TestDetailHoldBlocksOthersThenTheHolderCoolsDown(t *testing.T) {
+	n := start(t, Config{PolicyFile: policyFile(t, "selection: {detail_hold: 2s, cooldown: 3s}\n")})
+	n.mustRep("ana")
+	n.mustRep("bo")
+	n.mustLead("H1", 70)
+	n.mustLead("H2", 70)
+	ana, bo := token(t, "ana", auth.RoleRep), token(t, "bo", auth.RoleRep)
+	o := n.call("POST", "/v1/leads/H1/open", ana, nil)
+	if o.Status != 200 || o.Body["notes"] != "internal" || o.Body["hold_expires_at"] == nil {
+		t.Fatalf("open: %d %v", o.Status, o.Body)
+	}
+	for _, path := range []string{"/v1/leads/H1/open", "/v1/leads/H1/claim"} {
+		if r := n.call("POST", path, bo, nil); r.Status != 409 || r.Body["error"] != "held" {
+			t.Fatalf("%s by another rep: %d %v", path, r.Status, r.Body)
+		}
+	}
+	n.waitLead("H1", 10*time.Second, func(l map[string]any) bool { return l["status"] == "available" })
+	if r := n.call("POST", "/v1/leads/H1/claim", bo, nil); r.Status != 200 {
+		t.Fatalf("claim after the hold ran out: %d %v", r.Status, r.Body)
+	}
+	r := n.call("POST", "/v1/leads/H2/claim", ana, nil)
+	if r.Status != 429 || r.Body["error"] != "cooldown" {
+		t.Fatalf("holder right after the hold: %d %v", r.Status, r.Body)
+	}
+	if st := n.call("GET", "/v1/reps/ana/status", ana, nil); st.Body["cooldown_until"] == nil {
+		t.Fatalf("status shows no cooldown: %v", st.Body)
+	}
+	testenv.CheckFor(t, 10*time.Second, 100*time.Millisecond, func() error {
+		if r := n.call("POST", "/v1/leads/H2/claim", ana, nil); r.Status != 200 {
+			return fmt.Errorf("after the cooldown: %d %v", r.Status, r.Body)
+		}
+		return nil
+	})
+}
+
+func TestContactSLAReassignsPenalisesAndSuspends(t *testing.T) {
+	n := start(t, Config{PolicyFile: policyFile(t, "sla: {first_contact: 2s}\nquotas: {per_hour: 10, per_day: 10}\n")})
+	n.mustRep("ana")
+	n.mustRep("bo")
+	ana, mgr := token(t, "ana", auth.RoleRep), token(t, "boss", auth.RoleManager)
+	for _, id := range []string{"S0", "S1", "S2", "S3", "S4"} {
+		n.mustLead(id, 60)
+	}
+	// Contact in time keeps the lead.
+	if r := n.call("POST", "/v1/leads/S0/claim", ana, nil); r.Status != 200 {
+		t.Fatal(r.Body)
+	}
+	if r := n.call("POST", "/v1/leads/S0/contact", ana, nil); r.Status != 200 || r.Body["status"] != "contacted" {
+		t.Fatalf("contact: %d %v", r.Status, r.Body)
+	}
+	// Three claims without contact: each is reassigned to bo, never ana.
+	for i, id := range []string{"S1", "S2", "S3"} {
+		if r := n.call("POST", "/v1/leads/"+id+"/claim", ana, nil); r.Status != 200 {
+			t.Fatalf("claim %s: %d %v", id, r.Status, r.Body)
+		}
+		l := n.waitLead(id, 15*time.Second, func(l map[string]any) bool { return l["method"] == "reassignment" })
+		if l["owner"] != "bo" || l["status"] != "assigned" {
+			t.Fatalf("%s after the miss: %v", id, l)
+		}
+		st := n.call("GET", "/v1/reps/ana/status", mgr, nil).Body
+		if st["sla_misses_week"] != float64(i+1) || st["penalty_today"] != float64(i+1) {
+			t.Fatalf("after miss %d: %v", i+1, st)
+		}
+	}
+	if l := n.leadStatus("S0"); l["owner"] != "ana" || l["status"] != "contacted" {
+		t.Fatalf("the contacted lead moved: %v", l)
+	}
+	st := n.call("GET", "/v1/reps/ana/status", ana, nil).Body
+	if st["suspended_until"] == nil || !strings.Contains(fmt.Sprint(st["suspension_reason"]), "3 SLA misses") {
+		t.Fatalf("third miss must suspend: %v", st)
+	}
+	if r := n.call("POST", "/v1/leads/S4/claim", ana, nil); r.Status != 403 || r.Body["error"] != "suspended" {
+		t.Fatalf("suspended rep claims: %d %v", r.Status, r.Body)
+	}
+	if q := n.call("GET", "/v1/queue", ana, nil); len(q.Body["leads"].([]any)) != 0 || q.Body["suspended"] == nil {
+		t.Fatalf("a suspended rep's queue: %v", q.Body)
+	}
+	if r := n.call("POST", "/v1/reps/ana/lift-suspension", mgr, map[string]string{"reason": "coached"}); r.Status != 200 {
+		t.Fatalf("lift: %d %v", r.Status, r.Body)
+	}
+	if r := n.call("POST", "/v1/leads/S4/claim", ana, nil); r.Status != 200 {
+		t.Fatalf("after the lift: %d %v", r.Status, r.Body)
+	}
+	if r := n.call("POST", "/v1/leads/S4/contact", token(t, "bo", auth.RoleRep), nil); r.Status != 403 || r.Body["error"] != "not_owner" {
+		t.Fatalf("contact by another rep: %d %v", r.Status, r.Body)
+	}
+	if r := n.call("POST", "/v1/leads/S4/outcome", token(t, "crm", auth.RoleIntegration), map[string]bool{"converted": true}); r.Status != 200 || r.Body["status"] != "converted" {
+		t.Fatalf("outcome: %d %v", r.Status, r.Body)
+	}
+	if r := n.call("PUT", "/v1/reps/ana/quotas", mgr, map[string]any{"per_hour": 1}); r.Status != 200 {
+		t.Fatalf("quotas: %d %v", r.Status, r.Body)
+	}
+	if st := n.call("GET", "/v1/reps/ana/status", mgr, nil).Body; st["quota_hour"] != float64(1) || st["quota_day"] != float64(10) {
+		t.Fatalf("adjusted quotas: %v", st)
+	}
+	if r := n.call("PUT", "/v1/reps/ana/quotas", mgr, map[string]any{"per_hour": -2}); r.Status != 400 || r.Body["field"] != "per_hour" {
+		t.Fatalf("bad quota: %d %v", r.Status, r.Body)
+	}
+	if r := n.call("GET", "/v1/reps/ana/status", token(t, "bo", auth.RoleRep), nil); r.Status != 403 {
+		t.Fatalf("another rep's status: %d", r.Status)
+	}
+}
+
+// Kill `orchard run` with SIGKILL while a hold and an SLA timer are pending:
+// after a restart each timer still fires, once, and the lead is reassigned
+// once.
+func TestPendingTimersSurviveSIGKILL(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "orchard")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/orchard").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	dir := t.TempDir()
+	pol := policyFile(t, "selection: {detail_hold: 5s}\nsla: {first_contact: 5s}\n")
+	set := topics.New(testenv.Prefix())
+	httpPort, kafkaPort := testenv.FreePort(t), testenv.FreePort(t)
+	args := []string{"run", "--data", dir, "--policy", pol, "--http", fmt.Sprintf("127.0.0.1:%d", httpPort),
+		"--topic-prefix", set.Prefix, "--partitions", "4", "--replication", "1", "--embedded-port", fmt.Sprint(kafkaPort)}
+	brokers := []string{fmt.Sprintf("127.0.0.1:%d", kafkaPort)}
+	if testenv.RealKafka() {
+		brokers = testenv.Kafka(t)
+		args = append(args, "--brokers", strings.Join(brokers, ","))
+	}
+	run := func() *exec.Cmd {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), "ORCHARD_SECRET="+string(secret))
+		out, _ := cmd.StdoutPipe()
+		cmd.Stderr = os.Stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		ready := make(chan struct{})
+		go func() {
+			sc := bufio.NewScanner(out)
+			for sc.Scan() {
+				if strings.HasPrefix(sc.Text(), "orchard ready on") {
+					close(ready)
+				}
+			}
+		}()
+		select {
+		case <-ready:
+		case <-time.After(60 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Fatal("orchard run not ready")
+		}
+		return cmd
+	}
+	cmd := run()
+	n := &node{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", httpPort), brokers: brokers, cfg: Config{Topics: set}}
+	n.mustRep("ana")
+	n.mustRep("bo")
+	n.mustLead("K1", 70)
+	n.mustLead("K2", 70)
+	ana := token(t, "ana", auth.RoleRep)
+	if r := n.call("POST", "/v1/leads/K1/open", ana, nil); r.Status != 200 {
+		t.Fatalf("open: %d %v", r.Status, r.Body)
+	}
+	if r := n.call("POST", "/v1/leads/K2/claim", ana, nil); r.Status != 200 {
+		t.Fatalf("claim: %d %v", r.Status, r.Body)
+	}
+	killedAt := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	if !testenv.RealKafka() {
+		waitPortFree(t, kafkaPort)
+	}
+	waitPortFree(t, httpPort)
+
+	cmd = run()
+	defer func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }()
+	n.waitLead("K1", 20*time.Second, func(l map[string]any) bool { return l["status"] == "available" })
+	l := n.waitLead("K2", 20*time.Second, func(l map[string]any) bool { return l["method"] == "reassignment" })
+	if l["owner"] != "bo" || l["epoch"] != float64(2) {
+		t.Fatalf("K2 after restart: %v", l)
+	}
+	if time.Since(killedAt) < 4*time.Second {
+		t.Fatalf("timers fired early: %s after the kill", time.Since(killedAt))
+	}
+	time.Sleep(2 * time.Second) // room for a duplicate firing to show itself
+	reassigned := map[string]int{}
+	for _, r := range readAll(t, brokers, set.Assignments, 10, 3*time.Second) {
+		a := decode[schemas.Assignment](t, r.Value)
+		if a.Type == "reassigned" {
+			reassigned[a.EventID]++
+		}
+	}
+	if len(reassigned) != 1 {
+		t.Fatalf("K2 must be reassigned exactly once: %v", reassigned)
+	}
+	expired := map[string]bool{}
+	for _, r := range readAll(t, brokers, set.Events, 1000, 3*time.Second) {
+		e := decode[schemas.Event](t, r.Value)
+		if e.Type == "hold_expired" {
+			expired[e.EventID] = true
+		}
+	}
+	if len(expired) != 1 {
+		t.Fatalf("the hold must expire exactly once: %v", expired)
+	}
+	if st := n.call("GET", "/v1/reps/ana/status", ana, nil).Body; st["sla_misses_week"] != float64(1) || st["cooldown_until"] == nil && st["holding"] != nil {
+		t.Fatalf("ana after restart: %v", st)
+	}
+}
