@@ -255,7 +255,8 @@ func startAPI(ctx context.Context, g *errgroup.Group, brokers []string, serde *s
 func startTicker(ctx context.Context, g *errgroup.Group, brokers []string, serde *schemas.Serde, cfg Config,
 	ready *[]func(context.Context) error) error {
 	env := processors.Env{Brokers: brokers}
-	view, err := goka.NewView(brokers, goka.GroupTable(goka.Group(cfg.Topics.TimersGroup)), processors.TimerCodec, env.ViewOptions()...)
+	view, err := goka.NewView(brokers, goka.GroupTable(goka.Group(cfg.Topics.TimersGroup)), processors.TimerCodec,
+		env.ViewOptions(goka.WithViewStorageBuilder(processors.SortedMemory()))...)
 	if err != nil {
 		return fmt.Errorf("timer view: %w", err)
 	}
@@ -272,13 +273,17 @@ func startTicker(ctx context.Context, g *errgroup.Group, brokers []string, serde
 			return ctx.Err()
 		}
 	})
-	t := &timer.Ticker{Clock: cfg.Clock, Buckets: viewBuckets{view}, Every: cfg.TickEvery,
-		Fire: func(ctx context.Context, bucket string, now time.Time) error {
-			b, err := serde.Encode(&schemas.TimerCommand{Bucket: bucket, Type: schemas.TimerFire, At: now.UnixMilli()})
-			if err != nil {
-				return err
+	t := &timer.Ticker{Clock: cfg.Clock, Table: viewTimers{view}, Every: cfg.TickEvery,
+		Fire: func(ctx context.Context, keys []string, now time.Time) error {
+			recs := make([]*kgo.Record, 0, len(keys))
+			for _, k := range keys {
+				b, err := serde.Encode(&schemas.TimerCommand{Bucket: timer.BucketOf(k), Type: schemas.TimerFire, At: now.UnixMilli()})
+				if err != nil {
+					return err
+				}
+				recs = append(recs, &kgo.Record{Topic: cfg.Topics.Timers, Key: []byte(k), Value: b})
 			}
-			return producer.ProduceSync(ctx, &kgo.Record{Topic: cfg.Topics.Timers, Key: []byte(bucket), Value: b}).FirstErr()
+			return producer.ProduceSync(ctx, recs...).FirstErr()
 		}}
 	g.Go(func() error { return view.Run(ctx) })
 	g.Go(func() error {
@@ -294,11 +299,10 @@ func startTicker(ctx context.Context, g *errgroup.Group, brokers []string, serde
 	return nil
 }
 
-// viewBuckets lists due buckets by a range scan of the timers view.
-type viewBuckets struct{ v *goka.View }
+// viewTimers lists due timers by a range scan of the timers view.
+type viewTimers struct{ v *goka.View }
 
-func (b viewBuckets) DueBuckets(upTo time.Time) ([]string, error) {
-	last := timer.Bucket(upTo.Truncate(time.Second)) // the latest bucket due by upTo
+func (b viewTimers) DueTimers(upTo time.Time) ([]string, error) {
 	it, err := b.v.IteratorWithRange("", timer.Bucket(upTo.Truncate(time.Second).Add(time.Second)))
 	if err != nil {
 		return nil, err
@@ -307,7 +311,7 @@ func (b viewBuckets) DueBuckets(upTo time.Time) ([]string, error) {
 	var out []string
 	for it.Next() {
 		// Storages differ on whether the range limit is inclusive: filter.
-		if k := it.Key(); k <= last {
+		if k := it.Key(); timer.Due(k, upTo) {
 			out = append(out, k)
 		}
 	}

@@ -6,13 +6,13 @@ package policy
 
 import (
 	_ "embed"
-	_ "time/tzdata" // time zones without the host's zoneinfo
 	"errors"
 	"fmt"
 	"os"
 	"reflect"
 	"strings"
 	"time"
+	_ "time/tzdata" // time zones without the host's zoneinfo
 
 	"gopkg.in/yaml.v3"
 )

@@ -7,7 +7,7 @@ import (
 	"github.com/orchard-leads/orchard/dispatch"
 	"github.com/orchard-leads/orchard/lead"
 	"github.com/orchard-leads/orchard/rep"
-	"github.com/orchard-leads/orchard/timer"
+	"github.com/orchard-leads/orchard/schemas"
 )
 
 // Table values are JSON: internal state, read only by Orchard itself, and
@@ -29,6 +29,6 @@ func (c jsonCodec[T]) Decode(b []byte) (any, error) {
 var (
 	LeadCodec  = jsonCodec[lead.Lead]{"lead"}
 	RepCodec   = jsonCodec[rep.Rep]{"rep"}
-	TimerCodec = jsonCodec[timer.Entries]{"timer"}
+	TimerCodec = jsonCodec[schemas.TimerCommand]{"timer"}
 	PoolCodec  = jsonCodec[dispatch.Pool]{"dispatch"}
 )

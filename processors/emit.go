@@ -5,6 +5,7 @@ import (
 
 	"github.com/lovoo/goka"
 	"github.com/orchard-leads/orchard/schemas"
+	"github.com/orchard-leads/orchard/timer"
 	"github.com/orchard-leads/orchard/topics"
 )
 
@@ -51,7 +52,7 @@ func (o out) deadLetter(ctx goka.Context, raw []byte, reason error) {
 
 func (o out) timers(ctx goka.Context, ts []schemas.TimerCommand) {
 	for i := range ts {
-		o.emit(ctx, o.t.Timers, ts[i].Bucket, &ts[i])
+		o.emit(ctx, o.t.Timers, timer.Key(ts[i]), &ts[i])
 	}
 }
 

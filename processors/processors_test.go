@@ -70,19 +70,20 @@ func newHarness(t *testing.T, policyYAML string) *harness {
 	h := &harness{t: t, tt: tt, serde: serde, clock: clock.NewVirtual(t0), top: top,
 		dec: tt.NewQueueTracker(top.Decisions), asg: tt.NewQueueTracker(top.Assignments),
 		dead: tt.NewQueueTracker(top.DeadLetter), evs: tt.NewQueueTracker(top.Events)}
-	h.ticker = &timer.Ticker{Clock: h.clock, Buckets: h, Fire: func(_ context.Context, bucket string, now time.Time) error {
-		h.send(top.Timers, bucket, &schemas.TimerCommand{Bucket: bucket, Type: schemas.TimerFire, At: now.UnixMilli()})
+	h.ticker = &timer.Ticker{Clock: h.clock, Table: h, Fire: func(_ context.Context, keys []string, now time.Time) error {
+		for _, k := range keys {
+			h.send(top.Timers, k, &schemas.TimerCommand{Bucket: timer.BucketOf(k), Type: schemas.TimerFire, At: now.UnixMilli()})
+		}
 		return nil
 	}}
 	return h
 }
 
-// DueBuckets reads the timers table of the tester.
-func (h *harness) DueBuckets(upTo time.Time) ([]string, error) {
+// DueTimers reads the timers table of the tester.
+func (h *harness) DueTimers(upTo time.Time) ([]string, error) {
 	var out []string
-	last := timer.Bucket(upTo.Truncate(time.Second))
 	for _, k := range h.tt.GetTableKeys(goka.GroupTable(goka.Group(h.top.TimersGroup))) {
-		if k <= last && h.tt.TableValue(goka.GroupTable(goka.Group(h.top.TimersGroup)), k) != nil {
+		if timer.Due(k, upTo) && h.tt.TableValue(goka.GroupTable(goka.Group(h.top.TimersGroup)), k) != nil {
 			out = append(out, k)
 		}
 	}
@@ -96,7 +97,7 @@ func (h *harness) advance(d time.Duration) {
 	h.t.Helper()
 	target := h.clock.Now().Add(d)
 	for {
-		due, _ := h.DueBuckets(target)
+		due, _ := h.DueTimers(target)
 		if len(due) == 0 {
 			break
 		}

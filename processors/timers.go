@@ -10,10 +10,10 @@ import (
 	"github.com/orchard-leads/orchard/topics"
 )
 
-// Timers is the durable timer processor (package timer): keyed by the
-// due-second bucket. schedule stores a timer in its bucket; fire emits the
-// bucket's timers to their targets and deletes the bucket. A fire for an
-// empty bucket (a second ticker, a repeat) does nothing.
+// Timers is the durable timer processor (package timer): one row per timer,
+// keyed "<due bucket>/<timer id>". schedule stores the timer; fire emits it
+// to its target and deletes the row. A fire for a missing row (a second
+// ticker, a repeat) does nothing.
 type Timers struct{ out }
 
 func NewTimers(serde *schemas.Serde, t topics.Set) *Timers {
@@ -47,32 +47,32 @@ func (p *Timers) command(ctx goka.Context, msg any) {
 		p.deadLetter(ctx, raw, err)
 		return
 	}
-	var cur timer.Entries
-	if v := ctx.Value(); v != nil {
-		cur = *v.(*timer.Entries)
-	}
 	switch c.Type {
 	case schemas.TimerSchedule:
 		if c.Target != timer.TargetLead && c.Target != timer.TargetRep {
 			p.deadLetter(ctx, raw, fmt.Errorf("timer %s: unknown target %q", c.TimerID, c.Target))
 			return
 		}
-		if next, added := cur.Add(c); added {
-			ctx.SetValue(&next)
-		}
-	case schemas.TimerFire:
-		if len(cur.Timers) == 0 {
+		if ctx.Key() != timer.Key(c) {
+			p.deadLetter(ctx, raw, fmt.Errorf("timer record key %q is not %q", ctx.Key(), timer.Key(c)))
 			return
 		}
-		for _, t := range cur.Timers {
-			// The event time of a fired timer is its due time, whenever the
-			// ticker got to it: decisions do not depend on ticker lag.
-			id := t.TimerID + "/fired"
-			if t.Target == timer.TargetLead {
-				p.toLeads(ctx, []schemas.LeadCommand{{LeadID: t.Key, RequestID: id, Type: schemas.TimerFired, At: t.DueAt, Timer: t.Kind, Seq: t.Seq}})
-			} else {
-				p.toReps(ctx, []schemas.RepCommand{{RepID: t.Key, RequestID: id, Type: schemas.TimerFired, At: t.DueAt, Timer: t.Kind, Seq: t.Seq}})
-			}
+		if ctx.Value() == nil {
+			ctx.SetValue(&c)
+		}
+	case schemas.TimerFire:
+		v := ctx.Value()
+		if v == nil {
+			return // fired already
+		}
+		t := v.(*schemas.TimerCommand)
+		// The event time of a fired timer is its due time, whenever the
+		// ticker got to it: decisions do not depend on ticker lag.
+		id := t.TimerID + "/fired"
+		if t.Target == timer.TargetLead {
+			p.toLeads(ctx, []schemas.LeadCommand{{LeadID: t.Key, RequestID: id, Type: schemas.TimerFired, At: t.DueAt, Timer: t.Kind, Seq: t.Seq}})
+		} else {
+			p.toReps(ctx, []schemas.RepCommand{{RepID: t.Key, RequestID: id, Type: schemas.TimerFired, At: t.DueAt, Timer: t.Kind, Seq: t.Seq}})
 		}
 		ctx.Delete()
 	default:

@@ -8,37 +8,32 @@ import (
 	"github.com/orchard-leads/orchard/clock"
 )
 
-// Buckets lists the keys of buckets due at or before a time (a range scan of
-// the timers table).
-type Buckets interface {
-	DueBuckets(upTo time.Time) ([]string, error)
+// Table lists the row keys of timers due at or before a time (a range scan
+// of the timers table).
+type Table interface {
+	DueTimers(upTo time.Time) ([]string, error)
 }
 
-// Ticker asks every due bucket to fire. Several tickers (one per instance)
-// may run: firing a bucket twice is harmless, the second finds it empty.
+// Ticker asks every due timer to fire. Several tickers (one per instance)
+// may run: firing a timer twice is harmless, the second finds no row.
 type Ticker struct {
-	Clock   clock.Clock
-	Buckets Buckets
-	// Fire sends a fire command for a bucket (to the timers topic).
-	Fire func(ctx context.Context, bucket string, now time.Time) error
+	Clock clock.Clock
+	Table Table
+	// Fire sends fire commands for row keys (to the timers topic).
+	Fire func(ctx context.Context, keys []string, now time.Time) error
 	// Every is the scan period; timers fire within Every (plus the trip
 	// through Kafka) of their due time. Default 250 ms.
 	Every time.Duration
 }
 
-// Tick fires every due bucket once and returns how many it asked to fire.
+// Tick asks every due timer to fire and returns how many.
 func (t *Ticker) Tick(ctx context.Context) (int, error) {
 	now := t.Clock.Now()
-	due, err := t.Buckets.DueBuckets(now)
-	if err != nil {
+	due, err := t.Table.DueTimers(now)
+	if err != nil || len(due) == 0 {
 		return 0, err
 	}
-	for _, b := range due {
-		if err := t.Fire(ctx, b, now); err != nil {
-			return 0, err
-		}
-	}
-	return len(due), nil
+	return len(due), t.Fire(ctx, due, now)
 }
 
 // Run ticks until ctx ends.

@@ -1,7 +1,8 @@
 // Package timer is Orchard's durable timer service. Goka has no timers, so a
-// timer is a record: schedule puts it in a bucket keyed by its due second
-// (a Goka table, so it survives restarts and rebalances), and a ticker
-// that reads the clock asks every due bucket to fire. Firing emits
+// timer is a row of a Goka table (it survives restarts and rebalances),
+// keyed by its due-second bucket and its id, so keys sort by due time; a
+// ticker that reads the clock range-scans the table and asks every due
+// timer to fire. Firing emits
 // timer_fired to the target (a lead or a rep) with the epoch the timer was
 // set for; the target ignores it when its epoch has moved on, so a timer
 // that became stale (the lead was claimed, the hold was released) never acts.
@@ -33,11 +34,12 @@ const (
 // keys sort by time and a range scan finds the due buckets.
 func Bucket(due time.Time) string {
 	ms := due.UnixMilli()
-	return fmt.Sprintf("%013d", (ms+999)/1000)
+	return fmt.Sprintf("%0*d", bucketLen, (ms+999)/1000)
 }
 
-// BucketTime is the start of a bucket's second.
-func BucketTime(bucket string) (time.Time, error) {
+// BucketTime is the second a row key's (or bucket's) timers are due.
+func BucketTime(key string) (time.Time, error) {
+	bucket := BucketOf(key)
 	s, err := strconv.ParseInt(bucket, 10, 64)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("timer bucket %q: %w", bucket, err)
@@ -46,7 +48,8 @@ func BucketTime(bucket string) (time.Time, error) {
 }
 
 // New is the schedule command of one timer. The id is deterministic, so a
-// replayed schedule is the same timer.
+// replayed schedule is the same timer. Its record key (Key) is the bucket
+// and the id: one row per timer, spread over the partitions.
 func New(kind, target, key string, seq int32, due int64, at int64) schemas.TimerCommand {
 	return schemas.TimerCommand{
 		Bucket: Bucket(time.UnixMilli(due)), Type: schemas.TimerSchedule, At: at,
@@ -54,17 +57,20 @@ func New(kind, target, key string, seq int32, due int64, at int64) schemas.Timer
 	}
 }
 
-// Entries is a bucket's table value.
-type Entries struct {
-	Timers []schemas.TimerCommand `json:"timers"`
+// Key is a timer's row key: "<bucket>/<timer id>".
+func Key(t schemas.TimerCommand) string { return t.Bucket + "/" + t.TimerID }
+
+// Due reports whether the row key belongs to a bucket due by upTo.
+func Due(key string, upTo time.Time) bool {
+	return len(key) >= bucketLen && key[:bucketLen] <= Bucket(upTo.Truncate(time.Second))
 }
 
-// Add puts a timer in the bucket once.
-func (e Entries) Add(t schemas.TimerCommand) (Entries, bool) {
-	for _, x := range e.Timers {
-		if x.TimerID == t.TimerID {
-			return e, false
-		}
+const bucketLen = 13
+
+// BucketOf is the bucket part of a row key.
+func BucketOf(key string) string {
+	if len(key) < bucketLen {
+		return key
 	}
-	return Entries{Timers: append(append([]schemas.TimerCommand(nil), e.Timers...), t)}, true
+	return key[:bucketLen]
 }

@@ -1,0 +1,54 @@
+package timer
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/orchard-leads/orchard/clock"
+)
+
+func TestBucketNeverFiresEarly(t *testing.T) {
+	due := time.Date(2026, 11, 23, 9, 0, 0, 700e6, time.UTC)
+	tm := New(SLA, TargetLead, "L1", 3, due.UnixMilli(), 0)
+	key := Key(tm)
+	if key != "0001795424401/sla/L1/3" {
+		t.Fatalf("key %s", key)
+	}
+	if Due(key, due) || Due(key, due.Add(299*time.Millisecond)) {
+		t.Fatal("due before its time")
+	}
+	if !Due(key, due.Add(300*time.Millisecond)) {
+		t.Fatal("not due within a second of its time")
+	}
+	if at, _ := BucketTime(key); !at.Equal(due.Truncate(time.Second).Add(time.Second)) {
+		t.Fatalf("bucket time %s", at)
+	}
+}
+
+type table []string
+
+func (tb table) DueTimers(upTo time.Time) ([]string, error) {
+	var out []string
+	for _, k := range tb {
+		if Due(k, upTo) {
+			out = append(out, k)
+		}
+	}
+	return out, nil
+}
+
+func TestTickerFiresOnlyDueTimers(t *testing.T) {
+	start := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	vc := clock.NewVirtual(start)
+	tb := table{Key(New(Hold, TargetLead, "a", 1, start.Add(time.Second).UnixMilli(), 0)), Key(New(SLA, TargetLead, "b", 1, start.Add(time.Hour).UnixMilli(), 0))}
+	var fired []string
+	tk := &Ticker{Clock: vc, Table: tb, Fire: func(_ context.Context, keys []string, _ time.Time) error { fired = append(fired, keys...); return nil }}
+	if n, _ := tk.Tick(context.Background()); n != 0 {
+		t.Fatal("fired early")
+	}
+	vc.Advance(time.Second)
+	if n, _ := tk.Tick(context.Background()); n != 1 || fired[0] != tb[0] {
+		t.Fatalf("fired %v", fired)
+	}
+}
