@@ -117,7 +117,7 @@ func (m Machine) claimOnce(cur *Lead, c Claim) Result {
 	l, pre := m.expireHold(cur, c.At)
 	switch {
 	case l.Status == Held && l.HeldBy != c.Rep:
-		return pre.then(m.refuse(l, c, "claim", CodeHeld, fmt.Sprintf("another rep has this lead open until %s", fmtTime(l.HoldUntil)), l.HoldUntil))
+		return pre.then(m.refuseHeld(l, c, "claim"))
 	case l.Status == Available || l.Status == Held:
 		if code, msg, v := m.pickable(l, c); code != "" {
 			return pre.then(m.refuse(l, c, "claim", code, msg, v))
@@ -177,6 +177,14 @@ func (m Machine) refuse(l *Lead, p Pick, what, code, msg string, value int64) Re
 	}
 }
 
+// refuseHeld: another rep holds the lead; the figures are the seconds left
+// and the hold's end.
+func (m Machine) refuseHeld(l *Lead, p Pick, what string) Result {
+	r := m.refuse(l, p, what, CodeHeld, fmt.Sprintf("another rep has this lead open until %s", fmtTime(l.HoldUntil)), (l.HoldUntil-p.At+999)/1000)
+	r.Events[0].Until = l.HoldUntil
+	return r
+}
+
 // Hold opens a lead's detail for one rep: for selection.detail_hold nobody
 // else may claim or open it. Opening again while holding changes nothing
 // (the hold is not extended).
@@ -211,7 +219,7 @@ func (m Machine) holdOnce(cur *Lead, p Pick) Result {
 	case l.Status == Held && l.HeldBy == p.Rep:
 		r = Result{Decision: m.holdDecision(l, p)}
 	case l.Status == Held:
-		r = m.refuse(l, p, "open", CodeHeld, fmt.Sprintf("another rep has this lead open until %s", fmtTime(l.HoldUntil)), l.HoldUntil)
+		r = m.refuseHeld(l, p, "open")
 	case l.Status == Available:
 		if code, msg, v := m.pickable(l, p); code != "" {
 			r = m.refuse(l, p, "open", code, msg, v)
