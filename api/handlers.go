@@ -196,7 +196,7 @@ func (s *Server) queue(w http.ResponseWriter, r *http.Request) {
 		writeError(w, statusOf(d.Code), d.Code, d.Message)
 		return
 	}
-	me, err := s.Store.Rep(c.Subject)
+	me, err := s.repSoon(c.Subject)
 	if err != nil || me == nil {
 		writeError(w, 503, "unavailable", "rep view not caught up yet, retry")
 		return
@@ -223,6 +223,19 @@ func (s *Server) queue(w http.ResponseWriter, r *http.Request) {
 	}
 	body["leads"] = out
 	writeJSON(w, 200, body)
+}
+
+// repSoon reads a rep the processor has just confirmed: the view follows
+// the table within milliseconds, so wait briefly rather than fail.
+func (s *Server) repSoon(id string) (*rep.Rep, error) {
+	for range 50 {
+		r, err := s.Store.Rep(id)
+		if err != nil || r != nil {
+			return r, err
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return nil, nil
 }
 
 func rfc3339(ms int64) string { return time.UnixMilli(ms).UTC().Format(time.RFC3339Nano) }

@@ -105,7 +105,7 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 	var ready []func(context.Context) error
 
 	if what.Processors {
-		env := processors.Env{Brokers: brokers, DataDir: cfg.DataDir}
+		env := processors.Env{Brokers: brokers}
 		for _, build := range []func(processors.Env) (*goka.Processor, error){
 			processors.NewLeads(serde, cfg.Topics, lead.Machine{Policy: pol}).Processor,
 			processors.NewReps(serde, cfg.Topics, rep.Machine{Policy: pol}).Processor,
@@ -181,7 +181,11 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 			<-ctx.Done()
 			shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			return srv.Shutdown(shut)
+			if err := srv.Shutdown(shut); err != nil {
+				slog.Warn("http: connections still open after 5 s, closing them", "err", err)
+				return srv.Close()
+			}
+			return nil
 		})
 	}
 	return g.Wait()
@@ -239,7 +243,10 @@ func startAPI(ctx context.Context, g *errgroup.Group, brokers []string, serde *s
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("http: %w", err)
 	}
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// Requests derive from the process context: on shutdown a call waiting
+	// for its decision gives up at once (503) instead of holding Shutdown.
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return ctx }}
 	g.Go(func() error {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			return err

@@ -18,9 +18,6 @@ type Pick struct {
 	At           int64
 }
 
-// Claim is kept as the name of a claim pick.
-type Claim = Pick
-
 // expireHold ends a hold whose time has come by the command's event time,
 // so that decisions at the boundary agree with the clock of the command,
 // not with when the hold's timer happens to fire.
@@ -79,7 +76,7 @@ func (m Machine) VisibleTo(l *Lead, repID string, tier int32, territory string, 
 // Claim decides a cherry-pick claim on the lead's own ordered log: the
 // first admissible claim wins; every other is refused with a reason. There
 // is no way back: no command returns a lead to the pool.
-func (m Machine) Claim(cur *Lead, c Claim) Result {
+func (m Machine) Claim(cur *Lead, c Pick) Result {
 	r := m.claim(cur, c)
 	if r.Decision != nil { // step 4 of the saga: settle the rep's reservation
 		r.ToReps = append(r.ToReps, schemas.RepCommand{RepID: c.Rep, RequestID: c.RequestID, Type: schemas.ClaimSettled, At: c.At,
@@ -88,7 +85,7 @@ func (m Machine) Claim(cur *Lead, c Claim) Result {
 	return r
 }
 
-func (m Machine) claim(cur *Lead, c Claim) Result {
+func (m Machine) claim(cur *Lead, c Pick) Result {
 	if cur == nil {
 		return m.refuse(nil, c, "claim", CodeUnknownLead, "no lead with this id", 0)
 	}
@@ -113,7 +110,7 @@ func (m Machine) claim(cur *Lead, c Claim) Result {
 	return r
 }
 
-func (m Machine) claimOnce(cur *Lead, c Claim) Result {
+func (m Machine) claimOnce(cur *Lead, c Pick) Result {
 	l, pre := m.expireHold(cur, c.At)
 	switch {
 	case l.Status == Held && l.HeldBy != c.Rep:
@@ -135,7 +132,6 @@ func (m Machine) claimOnce(cur *Lead, c Claim) Result {
 		n.SLADueAt = c.At + m.Policy.SLA.FirstContact.D().Milliseconds()
 		r := pre.then(m.won(n, c))
 		r.State = n
-		r.Timers = append(r.Timers, timer.New(timer.SLA, timer.TargetLead, n.ID, n.Epoch, n.SLADueAt, c.At))
 		return r
 	case l.Status == Disqualified:
 		return pre.then(m.refuse(l, c, "claim", CodeNotPickable, "lead is disqualified", 0))
@@ -144,7 +140,7 @@ func (m Machine) claimOnce(cur *Lead, c Claim) Result {
 	}
 }
 
-func (m Machine) won(l *Lead, c Claim) Result {
+func (m Machine) won(l *Lead, c Pick) Result {
 	ev := m.event(l, "assigned", fmt.Sprintf("%s/%d/assigned", l.ID, l.Epoch), l.ClaimedAt)
 	ev.RepID, ev.RequestID, ev.Method = l.Owner, l.ClaimRequest, l.Method
 	ev.RepTier, ev.RepTerritory, ev.Until = c.RepTier, c.RepTerritory, l.SLADueAt
@@ -154,6 +150,9 @@ func (m Machine) won(l *Lead, c Claim) Result {
 		Assignment: &schemas.Assignment{EventID: ev.EventID, LeadID: l.ID, Type: "assigned", At: l.ClaimedAt,
 			Epoch: l.Epoch, RepID: l.Owner, Method: l.Method, SLADueAt: l.SLADueAt},
 		Events: []schemas.Event{ev},
+		// Part of every answer, replays included: the schedule may be the
+		// output a crash lost.
+		Timers: []schemas.TimerCommand{timer.New(timer.SLA, timer.TargetLead, l.ID, l.Epoch, l.SLADueAt, l.ClaimedAt)},
 	}
 }
 
@@ -198,8 +197,12 @@ func (m Machine) Hold(cur *Lead, p Pick) Result {
 			return r
 		}
 		d := &schemas.Decision{RequestID: p.RequestID, OK: true, At: p.At, LeadID: cur.ID, RepID: p.Rep, ExpiresAt: s.ExpiresAt}
-		return Result{Decision: d, ToReps: []schemas.RepCommand{{RepID: p.Rep, RequestID: p.RequestID, Type: schemas.HoldSettled, At: p.At,
+		r := Result{Decision: d, ToReps: []schemas.RepCommand{{RepID: p.Rep, RequestID: p.RequestID, Type: schemas.HoldSettled, At: p.At,
 			LeadID: cur.ID, OK: true, ExpiresAt: s.ExpiresAt}}}
+		if cur.Status == Held && cur.HeldBy == p.Rep && cur.HoldUntil == s.ExpiresAt { // the schedule may be what a crash lost
+			r.Timers = []schemas.TimerCommand{timer.New(timer.Hold, timer.TargetLead, cur.ID, cur.HoldSeq, cur.HoldUntil, p.At)}
+		}
+		return r
 	}
 	r := m.holdOnce(cur, p)
 	n := cur

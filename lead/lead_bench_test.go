@@ -11,7 +11,7 @@ func BenchmarkClaimDecision(b *testing.B) {
 	l := m.Intake(nil, qualified("L1", 10)).State
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		r := m.Claim(l, Claim{RequestID: strconv.Itoa(i), Rep: "ana", At: 100})
+		r := m.Claim(l, Pick{RequestID: strconv.Itoa(i), Rep: "ana", At: 100})
 		if !r.Decision.OK {
 			b.Fatal(r.Decision)
 		}

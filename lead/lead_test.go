@@ -41,35 +41,35 @@ func TestUpdatesApplyInEventTimeOrder(t *testing.T) {
 
 func TestFirstClaimWinsNoTakeBacks(t *testing.T) {
 	l := m.Intake(nil, qualified("L1", 10)).State
-	win := m.Claim(l, Claim{RequestID: "a", Rep: "ana", At: 100})
+	win := m.Claim(l, Pick{RequestID: "a", Rep: "ana", At: 100})
 	if !win.Decision.OK || win.State.Owner != "ana" || win.State.Epoch != 1 || win.Assignment == nil {
 		t.Fatalf("%+v", win)
 	}
 	if due := win.State.SLADueAt - 100; due != (2 * time.Hour).Milliseconds() {
 		t.Fatalf("SLA due after %d ms", due)
 	}
-	lose := m.Claim(win.State, Claim{RequestID: "b", Rep: "bo", At: 101})
+	lose := m.Claim(win.State, Pick{RequestID: "b", Rep: "bo", At: 101})
 	if lose.Decision.OK || lose.Decision.Code != CodeAlreadyClaimed || lose.State.Owner != "ana" || lose.State.Epoch != 1 || lose.Assignment != nil {
 		t.Fatalf("%+v", lose)
 	}
 	// The owner claiming again with a new request is refused too: a claim
 	// is not a toggle, and there is no command that returns a lead.
-	if again := m.Claim(win.State, Claim{RequestID: "c", Rep: "ana", At: 102}); again.Decision.Code != CodeAlreadyClaimed {
+	if again := m.Claim(win.State, Pick{RequestID: "c", Rep: "ana", At: 102}); again.Decision.Code != CodeAlreadyClaimed {
 		t.Fatalf("%+v", again.Decision)
 	}
-	replay := m.Claim(win.State, Claim{RequestID: "a", Rep: "ana", At: 100})
+	replay := m.Claim(win.State, Pick{RequestID: "a", Rep: "ana", At: 100})
 	if !replay.Decision.OK || replay.State != nil || replay.Assignment.EventID != win.Assignment.EventID {
 		t.Fatalf("replay: %+v", replay)
 	}
 }
 
 func TestClaimRefusals(t *testing.T) {
-	if r := m.Claim(nil, Claim{RequestID: "a", Rep: "ana"}); r.Decision.Code != CodeUnknownLead {
+	if r := m.Claim(nil, Pick{RequestID: "a", Rep: "ana"}); r.Decision.Code != CodeUnknownLead {
 		t.Fatal(r.Decision)
 	}
 	l := m.Intake(nil, qualified("L1", 10)).State
 	dq := m.Intake(l, schemas.LeadIntake{LeadID: "L1", Kind: KindDisqualified, At: 20, Reason: "spam"}).State
-	if r := m.Claim(dq, Claim{RequestID: "a", Rep: "ana"}); r.Decision.Code != CodeNotPickable || len(r.Events) != 1 || r.Events[0].Reason != CodeNotPickable {
+	if r := m.Claim(dq, Pick{RequestID: "a", Rep: "ana"}); r.Decision.Code != CodeNotPickable || len(r.Events) != 1 || r.Events[0].Reason != CodeNotPickable {
 		t.Fatalf("%+v", r)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"hash"
 	"hash/fnv"
 	"log/slog"
-	"path/filepath"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -24,9 +23,6 @@ import (
 // Env is what every processor needs from its surroundings.
 type Env struct {
 	Brokers []string
-	// DataDir keeps the processors' local table storage (LevelDB); empty
-	// means in memory (rebuilt from the table topic at start).
-	DataDir string
 	// Tester replaces Kafka with goka/tester in unit tests.
 	Tester goka.ProcessorOption
 }
@@ -71,11 +67,11 @@ func (e Env) options(group goka.Group) []goka.ProcessorOption {
 		goka.WithHasher(Hasher),
 		goka.WithLogger(gokaLogger{}),
 	}
-	if e.DataDir == "" {
-		opts = append(opts, goka.WithStorageBuilder(storage.MemoryBuilder()))
-	} else {
-		opts = append(opts, goka.WithStorageBuilder(storage.DefaultBuilder(filepath.Join(e.DataDir, "goka", string(group)))))
-	}
+	// Tables live in memory and are rebuilt from their topics at start. A
+	// local LevelDB would survive a crash with writes that never reached the
+	// table topic (Goka writes locally first): the processor would trust a
+	// state that views, other instances and the next rebalance never see.
+	opts = append(opts, goka.WithStorageBuilder(storage.MemoryBuilder()))
 	return opts
 }
 

@@ -15,11 +15,17 @@ import (
 // rep's claims race over leads on different partitions.
 type Reps struct {
 	out
-	machine rep.Machine
+	upsertRep func(*rep.Rep, schemas.RepUpsert) rep.Result
+	handlers  map[string]func(*rep.Rep, schemas.RepCommand) rep.Result
 }
 
 func NewReps(serde *schemas.Serde, t topics.Set, m rep.Machine) *Reps {
-	return &Reps{out: out{serde: serde, t: t}, machine: m}
+	return &Reps{out: out{serde: serde, t: t}, upsertRep: m.Upsert, handlers: map[string]func(*rep.Rep, schemas.RepCommand) rep.Result{
+		schemas.ClaimRequested: m.RequestClaim, schemas.ClaimSettled: m.Settle,
+		schemas.OpenRequested: m.RequestOpen, schemas.HoldSettled: m.SettleHold, schemas.HoldEnded: m.EndHold,
+		schemas.BrowseStarted: m.StartBrowse, schemas.TimerFired: m.TimerFired, schemas.SLAMissed: m.MissSLA,
+		schemas.SuspensionLifted: m.LiftSuspension, schemas.QuotasSet: m.SetQuotas,
+	}}
 }
 
 // Group is the Goka group graph of the rep processor.
@@ -68,7 +74,7 @@ func (p *Reps) upsert(ctx goka.Context, msg any) {
 		p.deadLetter(ctx, raw, fe)
 		return
 	}
-	p.apply(ctx, p.machine.Upsert(currentRep(ctx), u))
+	p.apply(ctx, p.upsertRep(currentRep(ctx), u))
 }
 
 func (p *Reps) command(ctx goka.Context, msg any) {
@@ -78,20 +84,12 @@ func (p *Reps) command(ctx goka.Context, msg any) {
 		p.deadLetter(ctx, raw, err)
 		return
 	}
-	cur := currentRep(ctx)
-	m := p.machine
-	handlers := map[string]func(*rep.Rep, schemas.RepCommand) rep.Result{
-		schemas.ClaimRequested: m.RequestClaim, schemas.ClaimSettled: m.Settle,
-		schemas.OpenRequested: m.RequestOpen, schemas.HoldSettled: m.SettleHold, schemas.HoldEnded: m.EndHold,
-		schemas.BrowseStarted: m.StartBrowse, schemas.TimerFired: m.TimerFired, schemas.SLAMissed: m.MissSLA,
-		schemas.SuspensionLifted: m.LiftSuspension, schemas.QuotasSet: m.SetQuotas,
-	}
-	h, ok := handlers[c.Type]
+	h, ok := p.handlers[c.Type]
 	if !ok {
 		p.deadLetter(ctx, raw, fmt.Errorf("unknown rep command type %q", c.Type))
 		return
 	}
-	p.apply(ctx, h(cur, c))
+	p.apply(ctx, h(currentRep(ctx), c))
 }
 
 func (p *Reps) apply(ctx goka.Context, r rep.Result) {

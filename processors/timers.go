@@ -57,9 +57,11 @@ func (p *Timers) command(ctx goka.Context, msg any) {
 			p.deadLetter(ctx, raw, fmt.Errorf("timer record key %q is not %q", ctx.Key(), timer.Key(c)))
 			return
 		}
-		if ctx.Value() == nil {
-			ctx.SetValue(&c)
-		}
+		// Written even when present: a replay must put the row in the table
+		// topic whatever the local state says. A row that fired and comes
+		// back fires again, and its target, finding its epoch moved on,
+		// ignores it.
+		ctx.SetValue(&c)
 	case schemas.TimerFire:
 		v := ctx.Value()
 		if v == nil {

@@ -427,7 +427,11 @@ func (m Machine) StartBrowse(cur *Rep, c schemas.RepCommand) Result {
 	}
 	_, replay := cur.settled(c.RequestID) // a redelivery must not open a second window
 	if cur.BrowseUntil > c.At || replay {
-		return Result{Decision: &schemas.Decision{RequestID: c.RequestID, OK: true, At: c.At, RepID: cur.ID, ExpiresAt: cur.BrowseUntil}}
+		res := Result{Decision: &schemas.Decision{RequestID: c.RequestID, OK: true, At: c.At, RepID: cur.ID, ExpiresAt: cur.BrowseUntil}}
+		if replay && cur.BrowseUntil != 0 { // the schedule may be what a crash lost
+			res.Timers = []schemas.TimerCommand{timer.New(timer.Browse, timer.TargetRep, cur.ID, cur.BrowseSeq, cur.BrowseUntil, c.At)}
+		}
+		return res
 	}
 	r := cur.clone()
 	r.remember(Settled{ID: c.RequestID, OK: true})
