@@ -159,7 +159,7 @@ func serveCmd(use, short string, what app.Components) *cobra.Command {
 	f.StringVar(&cfg.ClickHouse, "clickhouse", "", "ClickHouse DSN (native protocol), e.g. clickhouse://127.0.0.1:9000/orchard; empty: no analytics")
 	f.StringVar(&cfg.RegistryURL, "schema-registry", "", "Confluent schema registry URL; empty: plain Avro without framing")
 	f.StringVar(&cfg.HTTPAddr, "http", "127.0.0.1:8080", "HTTP listen address")
-	f.StringVar(&cfg.DataDir, "data", ".orchard", "data directory (embedded Kafka, processor tables)")
+	f.StringVar(&cfg.DataDir, "data", ".orchard", "data directory of the embedded Kafka (processor tables are rebuilt from Kafka at start)")
 	f.IntVar(&cfg.EmbeddedPort, "embedded-port", 19092, "port of the in-process Kafka")
 	f.Int32Var(&cfg.Partitions, "partitions", 8, "partitions of every topic Orchard creates")
 	f.StringVar(&prefix, "topic-prefix", "", "prefix of every topic and consumer group name (several deployments on one cluster)")

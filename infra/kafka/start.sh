@@ -53,16 +53,24 @@ if [ ! -f "$dir/data/meta.properties" ]; then
   "${jvm[@]}" kafka.tools.StorageTool format -t "$cluster" -c "$dir/server.properties" --standalone >"$dir/logs/format.log" 2>&1 ||
     "${jvm[@]}" kafka.tools.StorageTool format -t "$cluster" -c "$dir/server.properties" >"$dir/logs/format.log" 2>&1
 fi
-nohup "${jvm[@]}" kafka.Kafka "$dir/server.properties" >"$dir/logs/stdout.log" 2>&1 &
-echo $! > "$dir/pid"
-for _ in $(seq 1 120); do
-  if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
-    echo "Apache Kafka $version broker (KRaft) ready on 127.0.0.1:$port"
-    exit 0
+for p in "$port" "$cport"; do
+  if (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
+    echo "port $p on 127.0.0.1 is already in use: cannot start the test broker there" >&2; exit 1
   fi
-  if ! kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
-    echo "Kafka broker exited; its log:" >&2; tail -50 "$dir/logs/stdout.log" "$dir/logs/server.log" >&2 2>/dev/null || true; exit 1
-  fi
-  sleep 0.5
 done
-echo "Kafka broker did not open 127.0.0.1:$port in 60 s" >&2; exit 1
+start_broker() {
+  nohup "${jvm[@]}" kafka.Kafka "$dir/server.properties" >"$dir/logs/stdout.log" 2>&1 &
+  echo $! > "$dir/pid"
+  for _ in $(seq 1 120); do
+    if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
+      echo "Apache Kafka $version broker (KRaft) ready on 127.0.0.1:$port"
+      return 0
+    fi
+    if ! kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
+      echo "Kafka broker exited; its logs:" >&2; tail -n 40 "$dir"/logs/*.log >&2 || true; return 1
+    fi
+    sleep 0.5
+  done
+  echo "Kafka broker did not open 127.0.0.1:$port in 60 s" >&2; return 1
+}
+start_broker || { echo "starting the broker once more" >&2; sleep 2; start_broker; }
