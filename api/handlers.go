@@ -240,26 +240,46 @@ func (s *Server) repSoon(id string) (*rep.Rep, error) {
 
 func rfc3339(ms int64) string { return time.UnixMilli(ms).UTC().Format(time.RFC3339Nano) }
 
-func (s *Server) claim(w http.ResponseWriter, r *http.Request) {
-	c := caller(r)
-	leadID := chi.URLParam(r, "lead_id")
+// leadCommandIDs reads the lead id of the path and the request id of the
+// call (Idempotency-Key, scoped to the caller), answering bad ones itself.
+func (s *Server) leadCommandIDs(w http.ResponseWriter, r *http.Request) (leadID, reqID string, ok bool) {
+	leadID = chi.URLParam(r, "lead_id")
 	if !lead.ValidID(leadID) {
 		writeError(w, 404, lead.CodeUnknownLead, "not a lead id")
-		return
+		return "", "", false
 	}
-	id, fe := requestID(r, c)
+	reqID, fe := requestID(r, caller(r))
 	if fe != nil {
 		writeInvalid(w, fe)
-		return
+		return "", "", false
 	}
-	cmd := schemas.RepCommand{RepID: c.Subject, RequestID: id, Type: schemas.ClaimRequested, At: s.Now().UnixMilli(), LeadID: leadID}
-	d, err := s.command(r.Context(), "claim", id, s.Topics.RepCmds, c.Subject, &cmd)
+	return leadID, reqID, true
+}
+
+// pick sends a rep's claim or open through the rep side of the saga and
+// waits for the decision; a failure or refusal is answered here.
+func (s *Server) pick(w http.ResponseWriter, r *http.Request, typ, name string) (schemas.Decision, bool) {
+	c := caller(r)
+	leadID, id, ok := s.leadCommandIDs(w, r)
+	if !ok {
+		return schemas.Decision{}, false
+	}
+	cmd := schemas.RepCommand{RepID: c.Subject, RequestID: id, Type: typ, At: s.Now().UnixMilli(), LeadID: leadID}
+	d, err := s.command(r.Context(), name, id, s.Topics.RepCmds, c.Subject, &cmd)
 	if err != nil {
 		s.commandFailed(w, err)
-		return
+		return d, false
 	}
 	if !d.OK {
 		writeError(w, statusOf(d.Code), d.Code, d.Message)
+		return d, false
+	}
+	return d, true
+}
+
+func (s *Server) claim(w http.ResponseWriter, r *http.Request) {
+	d, ok := s.pick(w, r, schemas.ClaimRequested, "claim")
+	if !ok {
 		return
 	}
 	writeJSON(w, 200, map[string]any{"lead_id": d.LeadID, "rep_id": d.RepID, "method": d.Method,

@@ -13,28 +13,11 @@ import (
 // open holds a lead for the calling rep (selection.detail_hold) and returns
 // its detail, which the queue never shows.
 func (s *Server) open(w http.ResponseWriter, r *http.Request) {
-	c := caller(r)
-	leadID := chi.URLParam(r, "lead_id")
-	if !lead.ValidID(leadID) {
-		writeError(w, 404, lead.CodeUnknownLead, "not a lead id")
+	d, ok := s.pick(w, r, schemas.OpenRequested, "open")
+	if !ok {
 		return
 	}
-	id, fe := requestID(r, c)
-	if fe != nil {
-		writeInvalid(w, fe)
-		return
-	}
-	d, err := s.command(r.Context(), "open", id, s.Topics.RepCmds, c.Subject,
-		&schemas.RepCommand{RepID: c.Subject, RequestID: id, Type: schemas.OpenRequested, At: s.Now().UnixMilli(), LeadID: leadID})
-	if err != nil {
-		s.commandFailed(w, err)
-		return
-	}
-	if !d.OK {
-		writeError(w, statusOf(d.Code), d.Code, d.Message)
-		return
-	}
-	l, err := s.Store.Lead(leadID)
+	l, err := s.Store.Lead(d.LeadID)
 	if err != nil || l == nil {
 		writeError(w, 503, "unavailable", "lead view not caught up yet, retry")
 		return
@@ -54,14 +37,8 @@ func (s *Server) detail(l *lead.Lead) map[string]any {
 // lead's decision.
 func (s *Server) report(w http.ResponseWriter, r *http.Request, typ string, converted bool) {
 	c := caller(r)
-	leadID := chi.URLParam(r, "lead_id")
-	if !lead.ValidID(leadID) {
-		writeError(w, 404, lead.CodeUnknownLead, "not a lead id")
-		return
-	}
-	id, fe := requestID(r, c)
-	if fe != nil {
-		writeInvalid(w, fe)
+	leadID, id, ok := s.leadCommandIDs(w, r)
+	if !ok {
 		return
 	}
 	cmd := &schemas.LeadCommand{LeadID: leadID, RequestID: id, Type: typ, At: s.Now().UnixMilli(), By: c.Subject, ByRole: c.Role, Converted: converted}

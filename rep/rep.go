@@ -546,9 +546,9 @@ func (m Machine) MissSLA(cur *Rep, c schemas.RepCommand) Result {
 	return res
 }
 
-// LiftSuspension is a manager's reinstatement: access comes back at once and
-// the week's misses are forgiven (else the next miss would suspend again).
-func (m Machine) LiftSuspension(cur *Rep, c schemas.RepCommand) Result {
+// managerAction applies a manager's change to a rep once (replays answer
+// the same) and records it as an event.
+func (m Machine) managerAction(cur *Rep, c schemas.RepCommand, typ string, change func(r *Rep, ev *schemas.Event)) Result {
 	if cur == nil {
 		return m.refusal(nil, c, CodeUnknownRep, "no rep with this id", 0, 0, 0)
 	}
@@ -558,25 +558,29 @@ func (m Machine) LiftSuspension(cur *Rep, c schemas.RepCommand) Result {
 	}
 	r := cur.clone()
 	r.remember(Settled{ID: c.RequestID, OK: true})
-	was := r.SuspendedUntil
-	r.SuspendedUntil, r.SuspensionReason, r.SLAMisses = 0, "", nil
-	ev := m.repEvent(r, "suspension_lifted", c.RequestID+"/lifted", c.At)
-	ev.Reason, ev.Until, ev.RequestID = c.Reason, was, c.RequestID
-	return Result{State: r, Decision: ok, Events: []schemas.Event{ev}, Roster: r.roster(c.At)}
+	ev := m.repEvent(r, typ, c.RequestID+"/"+typ, c.At)
+	ev.RequestID = c.RequestID
+	change(r, &ev)
+	ev.RepTier, ev.RepTerritory = r.Tier, r.Territory
+	return Result{State: r, Decision: ok, Events: []schemas.Event{ev}}
+}
+
+// LiftSuspension is a manager's reinstatement: access comes back at once and
+// the week's misses are forgiven (else the next miss would suspend again).
+func (m Machine) LiftSuspension(cur *Rep, c schemas.RepCommand) Result {
+	res := m.managerAction(cur, c, "suspension_lifted", func(r *Rep, ev *schemas.Event) {
+		ev.Reason, ev.Until = c.Reason, r.SuspendedUntil
+		r.SuspendedUntil, r.SuspensionReason, r.SLAMisses = 0, "", nil
+	})
+	if res.State != nil {
+		res.Roster = res.State.roster(c.At)
+	}
+	return res
 }
 
 // SetQuotas is a manager's per-rep quota adjustment; -1 returns a quota to
 // the policy's value.
 func (m Machine) SetQuotas(cur *Rep, c schemas.RepCommand) Result {
-	if cur == nil {
-		return m.refusal(nil, c, CodeUnknownRep, "no rep with this id", 0, 0, 0)
-	}
-	ok := &schemas.Decision{RequestID: c.RequestID, OK: true, At: c.At, RepID: cur.ID}
-	if _, done := cur.settled(c.RequestID); done {
-		return Result{Decision: ok}
-	}
-	r := cur.clone()
-	r.remember(Settled{ID: c.RequestID, OK: true})
 	set := func(v int32) *int {
 		if v < 0 {
 			return nil
@@ -584,11 +588,11 @@ func (m Machine) SetQuotas(cur *Rep, c schemas.RepCommand) Result {
 		n := int(v)
 		return &n
 	}
-	r.Quotas = Overrides{PerHour: set(c.QuotaHour), PerDay: set(c.QuotaDay), PerWeek: set(c.QuotaWeek)}
-	lim := m.Limits(r)
-	ev := m.repEvent(r, "quotas_adjusted", c.RequestID+"/quotas", c.At)
-	ev.Reason, ev.RequestID = fmt.Sprintf("hour=%d day=%d week=%d by %s", lim.Hour, lim.Day, lim.Week, c.By), c.RequestID
-	return Result{State: r, Decision: ok, Events: []schemas.Event{ev}}
+	return m.managerAction(cur, c, "quotas_adjusted", func(r *Rep, ev *schemas.Event) {
+		r.Quotas = Overrides{PerHour: set(c.QuotaHour), PerDay: set(c.QuotaDay), PerWeek: set(c.QuotaWeek)}
+		lim := m.Limits(r)
+		ev.Reason = fmt.Sprintf("hour=%d day=%d week=%d by %s", lim.Hour, lim.Day, lim.Week, c.By)
+	})
 }
 
 // Status is GET /v1/reps/{id}/status.
