@@ -310,7 +310,7 @@ func startTicker(ctx context.Context, g *errgroup.Group, brokers []string, serde
 type viewTimers struct{ v *goka.View }
 
 func (b viewTimers) DueTimers(upTo time.Time) ([]string, error) {
-	it, err := b.v.IteratorWithRange("", timer.Bucket(upTo.Truncate(time.Second).Add(time.Second)))
+	it, err := b.v.IteratorWithRange("", timer.Bucket(upTo.Add(time.Millisecond)))
 	if err != nil {
 		return nil, err
 	}

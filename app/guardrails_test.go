@@ -327,3 +327,60 @@ func TestPendingTimersSurviveSIGKILL(t *testing.T) {
 		t.Fatalf("ana after restart: %v", st)
 	}
 }
+
+// Two processor instances share the partitions; one leaves (a rebalance):
+// the timers it owned still fire, once, on the instance that stays.
+func TestPendingTimersSurviveARebalance(t *testing.T) {
+	brokers := testenv.Kafka(t)
+	set := topics.New(testenv.Prefix())
+	pol := policyFile(t, "selection: {detail_hold: 8s}\nsla: {first_contact: 8s}\n")
+	n := start(t, Config{Brokers: brokers, Topics: set, PolicyFile: pol})
+	ctx, cancel := context.WithCancel(context.Background())
+	second := make(chan error, 1)
+	readyB := make(chan struct{})
+	go func() {
+		second <- Run(ctx, Config{Brokers: brokers, Topics: set, PolicyFile: pol, Partitions: 4, Replication: 1,
+			Ready: func(string) { close(readyB) }}, Components{Processors: true})
+	}()
+	select {
+	case <-readyB:
+	case err := <-second:
+		t.Fatalf("second instance: %v", err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("second instance not ready")
+	}
+	n.mustRep("ana")
+	n.mustRep("bo")
+	for i := range 6 {
+		n.mustLead(fmt.Sprintf("B%d", i), 70)
+	}
+	ana := token(t, "ana", auth.RoleRep)
+	if r := n.call("POST", "/v1/leads/B0/open", ana, nil); r.Status != 200 {
+		t.Fatalf("open: %d %v", r.Status, r.Body)
+	}
+	for _, id := range []string{"B1", "B2"} {
+		if r := n.call("POST", "/v1/leads/"+id+"/claim", ana, nil); r.Status != 200 {
+			t.Fatalf("claim %s: %d %v", id, r.Status, r.Body)
+		}
+	}
+	cancel() // the second instance leaves; its partitions move
+	if err := <-second; err != nil {
+		t.Fatalf("second instance stopped with %v", err)
+	}
+	n.waitLead("B0", 40*time.Second, func(l map[string]any) bool { return l["status"] == "available" })
+	for _, id := range []string{"B1", "B2"} {
+		l := n.waitLead(id, 40*time.Second, func(l map[string]any) bool { return l["method"] == "reassignment" })
+		if l["owner"] != "bo" || l["epoch"] != float64(2) {
+			t.Fatalf("%s after the rebalance: %v", id, l)
+		}
+	}
+	reassigned := map[string]bool{}
+	for _, r := range readAll(t, brokers, set.Assignments, 20, 3*time.Second) {
+		if a := decode[schemas.Assignment](t, r.Value); a.Type == "reassigned" {
+			reassigned[a.EventID] = true
+		}
+	}
+	if len(reassigned) != 2 {
+		t.Fatalf("each lead reassigned once: %v", reassigned)
+	}
+}

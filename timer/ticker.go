@@ -22,7 +22,7 @@ type Ticker struct {
 	// Fire sends fire commands for row keys (to the timers topic).
 	Fire func(ctx context.Context, keys []string, now time.Time) error
 	// Every is the scan period; timers fire within Every (plus the trip
-	// through Kafka) of their due time. Default 250 ms.
+	// through Kafka) of their due time. Default 200 ms.
 	Every time.Duration
 }
 
@@ -40,7 +40,7 @@ func (t *Ticker) Tick(ctx context.Context) (int, error) {
 func (t *Ticker) Run(ctx context.Context) {
 	every := t.Every
 	if every <= 0 {
-		every = 250 * time.Millisecond
+		every = 200 * time.Millisecond
 	}
 	tk := time.NewTicker(every)
 	defer tk.Stop()

@@ -1,8 +1,8 @@
 // Package timer is Orchard's durable timer service. Goka has no timers, so a
 // timer is a row of a Goka table (it survives restarts and rebalances),
-// keyed by its due-second bucket and its id, so keys sort by due time; a
-// ticker that reads the clock range-scans the table and asks every due
-// timer to fire. Firing emits
+// keyed by its due time (epoch ms, zero-padded) and its id, so keys sort by
+// due time; a ticker that reads the clock range-scans the table and asks
+// every due timer to fire. Firing emits
 // timer_fired to the target (a lead or a rep) with the epoch the timer was
 // set for; the target ignores it when its epoch has moved on, so a timer
 // that became stale (the lead was claimed, the hold was released) never acts.
@@ -29,22 +29,21 @@ const (
 	TargetRep  = "rep"
 )
 
-// Bucket is the key of the bucket of a timer due at due: the first whole
-// second at or after it (a timer never fires early), zero-padded so that
-// keys sort by time and a range scan finds the due buckets.
+// Bucket is the key prefix of a timer due at due: its due time in epoch
+// milliseconds, zero-padded so that keys sort by time and a range scan
+// finds the due timers.
 func Bucket(due time.Time) string {
-	ms := due.UnixMilli()
-	return fmt.Sprintf("%0*d", bucketLen, (ms+999)/1000)
+	return fmt.Sprintf("%0*d", bucketLen, due.UnixMilli())
 }
 
-// BucketTime is the second a row key's (or bucket's) timers are due.
+// BucketTime is when a row key's (or bucket's) timer is due.
 func BucketTime(key string) (time.Time, error) {
 	bucket := BucketOf(key)
-	s, err := strconv.ParseInt(bucket, 10, 64)
+	ms, err := strconv.ParseInt(bucket, 10, 64)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("timer bucket %q: %w", bucket, err)
 	}
-	return time.Unix(s, 0), nil
+	return time.UnixMilli(ms), nil
 }
 
 // New is the schedule command of one timer. The id is deterministic, so a
@@ -60,12 +59,12 @@ func New(kind, target, key string, seq int32, due int64, at int64) schemas.Timer
 // Key is a timer's row key: "<bucket>/<timer id>".
 func Key(t schemas.TimerCommand) string { return t.Bucket + "/" + t.TimerID }
 
-// Due reports whether the row key belongs to a bucket due by upTo.
+// Due reports whether the row key belongs to a timer due by upTo.
 func Due(key string, upTo time.Time) bool {
-	return len(key) >= bucketLen && key[:bucketLen] <= Bucket(upTo.Truncate(time.Second))
+	return len(key) >= bucketLen && key[:bucketLen] <= Bucket(upTo)
 }
 
-const bucketLen = 13
+const bucketLen = 15
 
 // BucketOf is the bucket part of a row key.
 func BucketOf(key string) string {
