@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"testing"
@@ -23,6 +24,9 @@ import (
 var secret = []byte("test-secret")
 
 func TestMain(m *testing.M) {
+	// Warnings such as "no --clickhouse DSN" would interleave with benchmark
+	// lines; failures speak through the tests themselves.
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
 	if b := os.Getenv("ORCHARD_TEST_BROKERS"); b != "" {
 		fmt.Println("app tests run against:", testenv.Describe([]string{b}))
 	} else {
