@@ -176,16 +176,19 @@ func (set Set) Check(ctx context.Context, adm *kadm.Client) error {
 
 // CheckDescribed is Check on already described topics.
 func CheckDescribed(ds []Described) error {
-	var problems []string
+	var problems, missing []string
 	groups := map[string][]Described{}
 	for _, d := range ds {
 		if !d.Exists {
-			problems = append(problems, fmt.Sprintf("topic %s is missing (run `orchard topics create`)", d.Name))
+			missing = append(missing, d.Name)
 			continue
 		}
 		if d.CoPartition != "" {
 			groups[d.CoPartition] = append(groups[d.CoPartition], d)
 		}
+	}
+	if len(missing) > 0 {
+		problems = append(problems, fmt.Sprintf("missing topics %s (run `orchard topics create`)", strings.Join(missing, ", ")))
 	}
 	keys := make([]string, 0, len(groups))
 	for k := range groups {

@@ -21,7 +21,7 @@ func TestCheckDescribed(t *testing.T) {
 		}
 	}
 	err := CheckDescribed(ds)
-	if err == nil || !strings.Contains(err.Error(), "x.lead.commands=3") || !strings.Contains(err.Error(), "x.deadletter is missing") {
+	if err == nil || !strings.Contains(err.Error(), "x.lead.commands=3") || !strings.Contains(err.Error(), "missing topics x.deadletter (run") {
 		t.Fatalf("%v", err)
 	}
 }

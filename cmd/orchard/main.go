@@ -197,34 +197,34 @@ func topicsCmd() *cobra.Command {
 	var brokers, prefix string
 	var partitions int32
 	var repl int
-	admin := func(cmd *cobra.Command) (*kadm.Client, func(), error) {
+	// withAdmin runs fn with an admin client and a context that ends on
+	// SIGINT/SIGTERM.
+	withAdmin := func(cmd *cobra.Command, fn func(context.Context, *kadm.Client) error) error {
 		if err := fromEnv(cmd); err != nil {
-			return nil, nil, err
+			return err
 		}
 		if brokers == "" {
-			return nil, nil, fmt.Errorf("--brokers is required")
+			return fmt.Errorf("--brokers is required")
 		}
 		cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...))
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
-		return kadm.NewClient(cl), cl.Close, nil
+		defer cl.Close()
+		ctx, cancel := signalContext()
+		defer cancel()
+		return fn(ctx, kadm.NewClient(cl))
 	}
 	create := &cobra.Command{
 		Use: "create", Short: "Create every topic of topics/ (idempotent) and check co-partitioning", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			adm, done, err := admin(cmd)
-			if err != nil {
-				return err
-			}
-			defer done()
-			ctx, cancel := signalContext()
-			defer cancel()
-			if err := topics.New(prefix).Create(ctx, adm, topics.Config{Partitions: partitions, Replication: int16(repl)}); err != nil {
-				return err
-			}
-			fmt.Println("topics ready")
-			return nil
+			return withAdmin(cmd, func(ctx context.Context, adm *kadm.Client) error {
+				if err := topics.New(prefix).Create(ctx, adm, topics.Config{Partitions: partitions, Replication: int16(repl)}); err != nil {
+					return err
+				}
+				fmt.Println("topics ready")
+				return nil
+			})
 		},
 	}
 	create.Flags().Int32Var(&partitions, "partitions", 8, "partitions of every created topic")
@@ -232,28 +232,9 @@ func topicsCmd() *cobra.Command {
 	describe := &cobra.Command{
 		Use: "describe", Short: "Show every declared topic and check co-partitioning", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			adm, done, err := admin(cmd)
-			if err != nil {
-				return err
-			}
-			defer done()
-			ctx, cancel := signalContext()
-			defer cancel()
-			ds, err := topics.New(prefix).Describe(ctx, adm)
-			if err != nil {
-				return err
-			}
-			w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "TOPIC\tPARTITIONS\tCOMPACT\tCO-PARTITION\tDESCRIPTION")
-			for _, d := range ds {
-				parts := "missing"
-				if d.Exists {
-					parts = fmt.Sprint(d.Partitions)
-				}
-				fmt.Fprintf(w, "%s\t%s\t%v\t%s\t%s\n", d.Name, parts, d.Compact, d.CoPartition, d.Doc)
-			}
-			w.Flush()
-			return topics.CheckDescribed(ds)
+			return withAdmin(cmd, func(ctx context.Context, adm *kadm.Client) error {
+				return describeTopics(ctx, adm, topics.New(prefix))
+			})
 		},
 	}
 	var fromStart, follow bool
@@ -355,4 +336,26 @@ func parseSince(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("--since %q: use a positive duration like 7d, 36h or 90m", s)
 	}
 	return d, nil
+}
+
+// describeTopics prints every declared topic as the cluster has it, then
+// checks co-partitioning.
+func describeTopics(ctx context.Context, adm *kadm.Client, set topics.Set) error {
+	ds, err := set.Describe(ctx, adm)
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "TOPIC\tPARTITIONS\tCOMPACT\tCO-PARTITION\tDESCRIPTION")
+	for _, d := range ds {
+		parts := "missing"
+		if d.Exists {
+			parts = fmt.Sprint(d.Partitions)
+		}
+		fmt.Fprintf(w, "%s\t%s\t%v\t%s\t%s\n", d.Name, parts, d.Compact, d.CoPartition, d.Doc)
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	return topics.CheckDescribed(ds)
 }
