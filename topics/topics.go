@@ -132,7 +132,32 @@ func (set Set) Create(ctx context.Context, adm *kadm.Client, cfg Config) error {
 			return fmt.Errorf("topics: create %s: %w", s.Name, err)
 		}
 	}
-	return set.Check(ctx, adm)
+	// A broker acknowledges a creation before its metadata lists the topic:
+	// wait (briefly) until every topic shows before checking them.
+	var ds []Described
+	for attempt := 0; ; attempt++ {
+		if ds, err = set.Describe(ctx, adm); err != nil {
+			return err
+		}
+		if allExist(ds) || attempt == 40 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+	return CheckDescribed(ds)
+}
+
+func allExist(ds []Described) bool {
+	for _, d := range ds {
+		if !d.Exists {
+			return false
+		}
+	}
+	return true
 }
 
 // Described is one topic as the cluster reports it.
