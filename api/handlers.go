@@ -265,16 +265,7 @@ func (s *Server) pick(w http.ResponseWriter, r *http.Request, typ, name string) 
 		return schemas.Decision{}, false
 	}
 	cmd := schemas.RepCommand{RepID: c.Subject, RequestID: id, Type: typ, At: s.Now().UnixMilli(), LeadID: leadID}
-	d, err := s.command(r.Context(), name, id, s.Topics.RepCmds, c.Subject, &cmd)
-	if err != nil {
-		s.commandFailed(w, err)
-		return d, false
-	}
-	if !d.OK {
-		writeError(w, statusOf(d.Code), d.Code, d.Message)
-		return d, false
-	}
-	return d, true
+	return s.decide(w, r, name, id, s.Topics.RepCmds, c.Subject, &cmd)
 }
 
 func (s *Server) claim(w http.ResponseWriter, r *http.Request) {

@@ -42,13 +42,8 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request, typ string, conv
 		return
 	}
 	cmd := &schemas.LeadCommand{LeadID: leadID, RequestID: id, Type: typ, At: s.Now().UnixMilli(), By: c.Subject, ByRole: c.Role, Converted: converted}
-	d, err := s.command(r.Context(), typ, id, s.Topics.LeadCmds, leadID, cmd)
-	if err != nil {
-		s.commandFailed(w, err)
-		return
-	}
-	if !d.OK {
-		writeError(w, statusOf(d.Code), d.Code, d.Message)
+	d, ok := s.decide(w, r, typ, id, s.Topics.LeadCmds, leadID, cmd)
+	if !ok {
 		return
 	}
 	body := map[string]any{"lead_id": d.LeadID, "owner": d.RepID, "method": d.Method}
@@ -118,13 +113,7 @@ func (s *Server) managerCommand(w http.ResponseWriter, r *http.Request, cmd *sch
 		return
 	}
 	cmd.RepID, cmd.RequestID, cmd.At, cmd.By = chi.URLParam(r, "rep_id"), id, s.Now().UnixMilli(), c.Subject
-	d, err := s.command(r.Context(), cmd.Type, id, s.Topics.RepCmds, cmd.RepID, cmd)
-	if err != nil {
-		s.commandFailed(w, err)
-		return
-	}
-	if !d.OK {
-		writeError(w, statusOf(d.Code), d.Code, d.Message)
+	if _, ok := s.decide(w, r, cmd.Type, id, s.Topics.RepCmds, cmd.RepID, cmd); !ok {
 		return
 	}
 	writeJSON(w, 200, map[string]any{"rep_id": cmd.RepID, "applied": cmd.Type})

@@ -239,6 +239,21 @@ func (s *Server) command(ctx context.Context, name, requestID, topic, key string
 
 var errTimeout = errors.New("no decision in time")
 
+// decide sends a command and answers a failure or a refusal itself; ok
+// means the decision granted the command and the caller writes the reply.
+func (s *Server) decide(w http.ResponseWriter, r *http.Request, name, requestID, topic, key string, rec schemas.Record) (schemas.Decision, bool) {
+	d, err := s.command(r.Context(), name, requestID, topic, key, rec)
+	if err != nil {
+		s.commandFailed(w, err)
+		return d, false
+	}
+	if !d.OK {
+		writeError(w, statusOf(d.Code), d.Code, d.Message)
+		return d, false
+	}
+	return d, true
+}
+
 func (s *Server) commandFailed(w http.ResponseWriter, err error) {
 	if errors.Is(err, errTimeout) {
 		writeError(w, 504, "timeout", fmt.Sprintf("no decision within %s; the command may still be applied: retry with the same Idempotency-Key", s.DecisionTimeout))
