@@ -67,7 +67,7 @@ type leadBody struct {
 }
 
 // IntakeFromJSON maps a JSON lead onto the intake record and validates it.
-func IntakeFromJSON(b leadBody, at time.Time) (schemas.LeadIntake, *lead.FieldError) {
+func IntakeFromJSON(b leadBody, at time.Time, lim lead.Limits) (schemas.LeadIntake, *lead.FieldError) {
 	kind := b.Kind
 	if kind == "" {
 		kind = lead.KindQualified
@@ -85,7 +85,7 @@ func IntakeFromJSON(b leadBody, at time.Time) (schemas.LeadIntake, *lead.FieldEr
 	if kind == lead.KindDisqualified {
 		return in, &lead.FieldError{Field: "kind", Reason: "use POST /v1/leads/{id}/disqualify"}
 	}
-	return in, lead.ValidateIntake(in)
+	return in, lead.ValidateIntake(in, lim)
 }
 
 func (s *Server) produce(r *http.Request, topic, key string, rec schemas.Record) error {
@@ -102,7 +102,7 @@ func (s *Server) postLead(w http.ResponseWriter, r *http.Request) {
 		writeInvalid(w, fe)
 		return
 	}
-	in, fe := IntakeFromJSON(b, s.Now())
+	in, fe := IntakeFromJSON(b, s.Now(), s.Machine.Limits)
 	if fe != nil {
 		writeInvalid(w, fe)
 		return
@@ -124,7 +124,7 @@ func (s *Server) disqualify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := schemas.LeadIntake{LeadID: chi.URLParam(r, "lead_id"), Kind: lead.KindDisqualified, RequestID: newID(), At: s.Now().UnixMilli(), Reason: b.Reason}
-	if fe := lead.ValidateIntake(in); fe != nil {
+	if fe := lead.ValidateIntake(in, s.Machine.Limits); fe != nil {
 		writeInvalid(w, fe)
 		return
 	}

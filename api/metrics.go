@@ -12,6 +12,9 @@ type Metrics struct {
 	requests  *prometheus.CounterVec
 	decisions *prometheus.CounterVec
 	latency   *prometheus.HistogramVec
+	// TimersReconciled counts timers the reconciler found missing and
+	// scheduled again, by kind: each one is a lost timer caught.
+	TimersReconciled *prometheus.CounterVec
 }
 
 func NewMetrics() *Metrics {
@@ -28,8 +31,11 @@ func NewMetrics() *Metrics {
 			Name: "orchard_decision_seconds", Help: "Time from an API command to its decision (HTTP -> Kafka -> processors -> HTTP).",
 			Buckets: []float64{.001, .002, .005, .01, .02, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"command"}),
+		TimersReconciled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "orchard_timers_reconciled_total", Help: "Timers an assigned or held lead still needed whose row was missing, scheduled again by the reconciler.",
+		}, []string{"kind"}),
 	}
-	reg.MustRegister(m.requests, m.decisions, m.latency,
+	reg.MustRegister(m.requests, m.decisions, m.latency, m.TimersReconciled,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -1,7 +1,9 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -11,15 +13,38 @@ import (
 )
 
 // open holds a lead for the calling rep (selection.detail_hold) and returns
-// its detail, which the queue never shows.
+// its detail, which the queue never shows. The detail is read when the hold
+// shows in the lead view, and given only while the caller may see it: a
+// replayed open (same Idempotency-Key) after the hold ended gets 409
+// hold_ended, never the lead as it is now.
 func (s *Server) open(w http.ResponseWriter, r *http.Request) {
 	d, ok := s.pick(w, r, schemas.OpenRequested, "open")
 	if !ok {
 		return
 	}
-	l, err := s.Store.Lead(d.LeadID)
-	if err != nil || l == nil {
-		writeError(w, 503, "unavailable", "lead view not caught up yet, retry")
+	var l *lead.Lead
+	for range 100 { // the view follows the table within milliseconds
+		if d.ExpiresAt <= s.Now().UnixMilli() {
+			writeError(w, 409, "hold_ended", fmt.Sprintf("this open's hold ended at %s; open the lead again (with a new Idempotency-Key)", rfc3339(d.ExpiresAt)))
+			return
+		}
+		cur, err := s.Store.Lead(d.LeadID)
+		if err != nil {
+			writeError(w, 503, "unavailable", err.Error())
+			return
+		}
+		if cur != nil && cur.HoldSeq > 0 && (cur.HoldUntil == d.ExpiresAt && cur.HeldBy == d.RepID && cur.Status == lead.Held || cur.Owner == d.RepID) {
+			l = cur
+			break
+		}
+		if cur != nil && cur.HoldEndedBy == d.RepID && cur.HoldEndAt >= d.ExpiresAt-s.Machine.Policy.Selection.DetailHold.D().Milliseconds() {
+			writeError(w, 409, "hold_ended", fmt.Sprintf("this open's hold ended at %s (%s); open the lead again (with a new Idempotency-Key)", rfc3339(cur.HoldEndAt), cur.HoldEnd))
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if l == nil {
+		writeError(w, 503, "unavailable", "lead view not caught up yet, retry with the same Idempotency-Key")
 		return
 	}
 	body := s.detail(l)

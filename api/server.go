@@ -159,18 +159,24 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, ErrorBody{Error: code, Message: msg})
 }
 
+// writeInvalid answers a bad field: 400 invalid, or 400 too_large for a
+// size over its limit.
 func writeInvalid(w http.ResponseWriter, fe *lead.FieldError) {
-	writeJSON(w, 400, ErrorBody{Error: "invalid", Message: fe.Error(), Field: fe.Field})
+	code := fe.Code
+	if code == "" {
+		code = "invalid"
+	}
+	writeJSON(w, 400, ErrorBody{Error: code, Message: fe.Error(), Field: fe.Field})
 }
 
 // statusOf maps a refusal code to its HTTP status (API.md).
 func statusOf(code string) int {
 	switch code {
-	case "already_claimed", "held":
+	case "already_claimed", "held", "reservation_expired", "hold_ended":
 		return http.StatusConflict
 	case "unknown_lead":
 		return http.StatusNotFound
-	case "quota_hour", "quota_day", "quota_week", "cooldown":
+	case "quota_hour", "quota_day", "quota_week", "cooldown", "in_flight":
 		return http.StatusTooManyRequests
 	case "suspended", "tier_delay", "territory", "ratio", "not_pickable", "unknown_rep", "no_decline", "not_owner":
 		return http.StatusForbidden
@@ -199,7 +205,7 @@ func decodeBody(r *http.Request, v any) *lead.FieldError {
 	case errors.As(err, &se):
 		return &lead.FieldError{Field: "(body)", Reason: fmt.Sprintf("malformed JSON at byte %d: %v", se.Offset, err)}
 	case errors.As(err, &mbe):
-		return &lead.FieldError{Field: "(body)", Reason: "larger than 1 MiB"}
+		return &lead.FieldError{Field: "(body)", Reason: "larger than 1 MiB", Code: lead.CodeTooLarge}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return &lead.FieldError{Field: f, Reason: "unknown field"}
@@ -264,6 +270,8 @@ func (s *Server) commandFailed(w http.ResponseWriter, err error) {
 }
 
 // requestID scopes a caller's Idempotency-Key to the caller, or makes one.
+// The subject is length-prefixed, so no (subject, key) pair can spell
+// another's: rep "p" with key "q:k" is not rep "p:q" with key "k".
 func requestID(r *http.Request, c *auth.Claims) (string, *lead.FieldError) {
 	key := r.Header.Get("Idempotency-Key")
 	if key == "" {
@@ -272,7 +280,13 @@ func requestID(r *http.Request, c *auth.Claims) (string, *lead.FieldError) {
 	if len(key) > 128 {
 		return "", &lead.FieldError{Field: "Idempotency-Key", Reason: "at most 128 characters"}
 	}
-	return c.Role + ":" + c.Subject + ":" + key, nil
+	return ScopedRequestID(c.Role, c.Subject, key), nil
+}
+
+// ScopedRequestID is the request id of a caller's Idempotency-Key:
+// "role/len(subject)/subject/key".
+func ScopedRequestID(role, subject, key string) string {
+	return fmt.Sprintf("%s/%d/%s/%s", role, len(subject), subject, key)
 }
 
 func jsonKind(k reflect.Kind) string {
@@ -305,3 +319,6 @@ func jsonPath(field string) string {
 	}
 	return strings.Join(keep, ".")
 }
+
+// OpenAPI is the API's OpenAPI document (served at /openapi.yaml).
+func OpenAPI() []byte { return openapi }

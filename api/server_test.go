@@ -31,7 +31,7 @@ func TestIntakeFromJSON(t *testing.T) {
 		t.Fatal(fe)
 	}
 	at := time.UnixMilli(5000)
-	in, fe := IntakeFromJSON(b, at)
+	in, fe := IntakeFromJSON(b, at, (Server{}).Machine.Limits)
 	if fe != nil {
 		t.Fatal(fe)
 	}
@@ -40,7 +40,7 @@ func TestIntakeFromJSON(t *testing.T) {
 		t.Fatalf("%+v", in)
 	}
 	b.Kind = "disqualified"
-	if _, fe := IntakeFromJSON(b, at); fe == nil || fe.Field != "kind" {
+	if _, fe := IntakeFromJSON(b, at, (Server{}).Machine.Limits); fe == nil || fe.Field != "kind" {
 		t.Fatalf("disqualify through POST /v1/leads: %v", fe)
 	}
 }

@@ -42,16 +42,20 @@ var All = Components{Processors: true, API: true, Sink: true, CreateTopics: true
 
 // Config of a process.
 type Config struct {
-	PolicyFile      string
-	Topics          topics.Set // names; topics.Default unless a prefix is set
-	Brokers         []string   // empty: embedded Kafka under DataDir
-	EmbeddedPort    int
-	ClickHouse      string // empty: no analytics
-	RegistryURL     string
-	HTTPAddr        string
-	DataDir         string
-	Partitions      int32
-	Replication     int16
+	PolicyFile   string
+	Topics       topics.Set // names; topics.Default unless a prefix is set
+	Brokers      []string   // empty: embedded Kafka under DataDir
+	EmbeddedPort int
+	ClickHouse   string // empty: no analytics
+	RegistryURL  string
+	HTTPAddr     string
+	DataDir      string
+	Partitions   int32
+	Replication  int16 // of created topics; the embedded broker always 1
+	MinInsync    int   // min.insync.replicas of created topics; the embedded broker always 1
+	// MaxRecordBytes is the largest record Orchard writes (sarama's and
+	// franz-go's producer limit); lead field limits derive from it.
+	MaxRecordBytes  int
 	Secret          []byte
 	DecisionTimeout time.Duration
 	// Ready is called once the process accepts requests, with the HTTP
@@ -62,7 +66,14 @@ type Config struct {
 	Clock clock.Clock
 	// TickEvery is the timer ticker's period (default 250 ms).
 	TickEvery time.Duration
+	// ReconcileEvery is the period of the timer reconciler (default 30 s);
+	// it schedules again timers overdue by more than ReconcileGrace.
+	ReconcileEvery, ReconcileGrace time.Duration
 }
+
+// MinSecretBytes is the shortest token secret accepted outside development
+// (the embedded broker): HS256 with a short secret can be brute-forced.
+const MinSecretBytes = 32
 
 // Run runs the chosen components until ctx ends or one of them fails.
 func Run(ctx context.Context, cfg Config, what Components) error {
@@ -73,6 +84,17 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 	if what.API && len(cfg.Secret) == 0 {
 		return errors.New("ORCHARD_SECRET is not set: the API needs it to verify tokens")
 	}
+	if what.API && len(cfg.Brokers) > 0 && len(cfg.Secret) < MinSecretBytes {
+		return fmt.Errorf("ORCHARD_SECRET has %d bytes: at least %d outside development (the embedded broker); e.g. `openssl rand -hex 32`", len(cfg.Secret), MinSecretBytes)
+	}
+	if cfg.MaxRecordBytes == 0 {
+		cfg.MaxRecordBytes = lead.DefaultMaxRecordBytes
+	}
+	if cfg.MaxRecordBytes < 64<<10 {
+		return fmt.Errorf("--max-record-bytes %d: at least 65536", cfg.MaxRecordBytes)
+	}
+	machine := lead.Machine{Policy: pol, Limits: lead.LimitsFor(cfg.MaxRecordBytes)}
+	metrics := api.NewMetrics()
 	if cfg.Topics.LeadsIntake == "" {
 		cfg.Topics = topics.Default
 	}
@@ -90,6 +112,7 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 		}
 		defer emb.Close()
 		brokers = emb.Brokers()
+		cfg.Replication, cfg.MinInsync = 1, 1 // one broker
 		slog.Info("embedded Kafka (kfake) started", "brokers", brokers, "data", filepath.Join(cfg.DataDir, "kafka"))
 	}
 
@@ -105,9 +128,9 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 	var ready []func(context.Context) error
 
 	if what.Processors {
-		env := processors.Env{Brokers: brokers}
+		env := processors.Env{Brokers: brokers, MaxRecordBytes: cfg.MaxRecordBytes}
 		for _, build := range []func(processors.Env) (*goka.Processor, error){
-			processors.NewLeads(serde, cfg.Topics, lead.Machine{Policy: pol}).Processor,
+			processors.NewLeads(serde, cfg.Topics, machine).Processor,
 			processors.NewReps(serde, cfg.Topics, rep.Machine{Policy: pol}).Processor,
 			processors.NewTimers(serde, cfg.Topics).Processor,
 			processors.NewDispatch(serde, cfg.Topics).Processor,
@@ -122,7 +145,7 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 	}
 
 	if what.Processors {
-		if err := startTicker(ctx, g, brokers, serde, cfg, &ready); err != nil {
+		if err := startTicker(ctx, g, brokers, serde, cfg, metrics, &ready); err != nil {
 			return err
 		}
 	}
@@ -131,7 +154,7 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 	var ln net.Listener
 	var apiServer *api.Server
 	if what.API {
-		apiServer, srv, ln, err = startAPI(ctx, g, brokers, serde, pol, cfg, &ready)
+		apiServer, srv, ln, err = startAPI(ctx, g, brokers, serde, machine, cfg, metrics, &ready)
 		if err != nil {
 			return err
 		}
@@ -198,15 +221,16 @@ func ensureTopics(ctx context.Context, brokers []string, cfg Config, create bool
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
+	tc := topics.Config{Partitions: cfg.Partitions, Replication: cfg.Replication, MinInsync: cfg.MinInsync}
 	if create {
-		return cfg.Topics.Create(ctx, adm, topics.Config{Partitions: cfg.Partitions, Replication: cfg.Replication})
+		return cfg.Topics.Create(ctx, adm, tc)
 	}
-	return cfg.Topics.Check(ctx, adm)
+	return cfg.Topics.Check(ctx, adm, tc)
 }
 
-func startAPI(ctx context.Context, g *errgroup.Group, brokers []string, serde *schemas.Serde, pol policy.Policy, cfg Config,
-	ready *[]func(context.Context) error) (*api.Server, *http.Server, net.Listener, error) {
-	env := processors.Env{Brokers: brokers}
+func startAPI(ctx context.Context, g *errgroup.Group, brokers []string, serde *schemas.Serde, machine lead.Machine, cfg Config,
+	metrics *api.Metrics, ready *[]func(context.Context) error) (*api.Server, *http.Server, net.Listener, error) {
+	env := processors.Env{Brokers: brokers, MaxRecordBytes: cfg.MaxRecordBytes}
 	leads, err := goka.NewView(brokers, goka.GroupTable(goka.Group(cfg.Topics.LeadsGroup)), processors.LeadCodec, env.ViewOptions()...)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("lead view: %w", err)
@@ -231,21 +255,24 @@ func startAPI(ctx context.Context, g *errgroup.Group, brokers []string, serde *s
 		return nil, nil, nil, err
 	}
 	g.Go(func() error { waiter.Run(ctx); return nil })
-	producer, err := kgo.NewClient(bus.ProducerOpts(brokers)...)
+	producer, err := kgo.NewClient(bus.ProducerOpts(brokers, cfg.MaxRecordBytes)...)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	go func() { <-ctx.Done(); producer.Close() }()
 	s := &api.Server{Secret: cfg.Secret, Topics: cfg.Topics, Serde: serde, Producer: producer, Waiter: waiter,
-		Store: api.ViewStore{Leads: leads, Reps: reps}, Machine: lead.Machine{Policy: pol}, RepMachine: rep.Machine{Policy: pol}, Now: cfg.Clock.Now,
-		DecisionTimeout: cfg.DecisionTimeout, Metrics: api.NewMetrics()}
+		Store: api.ViewStore{Leads: leads, Reps: reps}, Machine: machine, RepMachine: rep.Machine{Policy: machine.Policy}, Now: cfg.Clock.Now,
+		DecisionTimeout: cfg.DecisionTimeout, Metrics: metrics}
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("http: %w", err)
 	}
 	// Requests derive from the process context: on shutdown a call waiting
 	// for its decision gives up at once (503) instead of holding Shutdown.
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second,
+	// Bounded: slow or endless clients cannot hold connections (bodies are
+	// bounded in the handlers, headers here).
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: cfg.DecisionTimeout + 30*time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
 		BaseContext: func(net.Listener) context.Context { return ctx }}
 	g.Go(func() error {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -256,31 +283,42 @@ func startAPI(ctx context.Context, g *errgroup.Group, brokers []string, serde *s
 	return s, srv, ln, nil
 }
 
-// startTicker runs the timer ticker: it scans the timers table (a Goka view)
-// for due buckets and asks each to fire. Every processor instance runs one;
-// a bucket fired twice fires once.
+// startTicker runs the timer ticker and the timer reconciler: the ticker
+// scans the timers table (a Goka view) for due rows and asks each to fire;
+// the reconciler compares the leads table with the timers table and brings
+// back any timer an assigned or held lead still needs. Every processor
+// instance runs both; a timer fired twice acts once.
 func startTicker(ctx context.Context, g *errgroup.Group, brokers []string, serde *schemas.Serde, cfg Config,
-	ready *[]func(context.Context) error) error {
-	env := processors.Env{Brokers: brokers}
-	view, err := goka.NewView(brokers, goka.GroupTable(goka.Group(cfg.Topics.TimersGroup)), processors.TimerCodec,
+	metrics *api.Metrics, ready *[]func(context.Context) error) error {
+	env := processors.Env{Brokers: brokers, MaxRecordBytes: cfg.MaxRecordBytes}
+	timers, err := goka.NewView(brokers, goka.GroupTable(goka.Group(cfg.Topics.TimersGroup)), processors.TimerCodec,
 		env.ViewOptions(goka.WithViewStorageBuilder(processors.SortedMemory()))...)
 	if err != nil {
 		return fmt.Errorf("timer view: %w", err)
 	}
-	producer, err := kgo.NewClient(bus.ProducerOpts(brokers)...)
+	leads, err := goka.NewView(brokers, goka.GroupTable(goka.Group(cfg.Topics.LeadsGroup)), processors.LeadCodec, env.ViewOptions()...)
+	if err != nil {
+		return fmt.Errorf("lead view: %w", err)
+	}
+	producer, err := kgo.NewClient(bus.ProducerOpts(brokers, cfg.MaxRecordBytes)...)
 	if err != nil {
 		return err
 	}
-	running := view.WaitRunning()
-	*ready = append(*ready, func(ctx context.Context) error {
-		select {
-		case <-running:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	})
-	t := &timer.Ticker{Clock: cfg.Clock, Table: viewTimers{view}, Every: cfg.TickEvery,
+	produce := func(ctx context.Context, recs []*kgo.Record) error {
+		return producer.ProduceSync(ctx, recs...).FirstErr()
+	}
+	for _, v := range []*goka.View{timers, leads} {
+		running := v.WaitRunning()
+		*ready = append(*ready, func(ctx context.Context) error {
+			select {
+			case <-running:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	}
+	t := &timer.Ticker{Clock: cfg.Clock, Table: viewTimers{timers}, Every: cfg.TickEvery,
 		Fire: func(ctx context.Context, keys []string, now time.Time) error {
 			recs := make([]*kgo.Record, 0, len(keys))
 			for _, k := range keys {
@@ -290,23 +328,71 @@ func startTicker(ctx context.Context, g *errgroup.Group, brokers []string, serde
 				}
 				recs = append(recs, &kgo.Record{Topic: cfg.Topics.Timers, Key: []byte(k), Value: b})
 			}
-			return producer.ProduceSync(ctx, recs...).FirstErr()
+			return produce(ctx, recs)
 		}}
-	g.Go(func() error { return view.Run(ctx) })
-	g.Go(func() error {
-		defer producer.Close()
-		select {
-		case <-running:
-		case <-ctx.Done():
+	rec := &timer.Reconciler{Clock: cfg.Clock, Every: cfg.ReconcileEvery, Grace: cfg.ReconcileGrace,
+		Overdue: func(upTo time.Time, fn func(schemas.TimerCommand)) error {
+			it, err := leads.Iterator()
+			if err != nil {
+				return err
+			}
+			defer it.Release()
+			for it.Next() {
+				v, err := it.Value()
+				if err != nil || v == nil {
+					continue
+				}
+				for _, t := range v.(*lead.Lead).Timers() {
+					if t.DueAt < upTo.UnixMilli() {
+						fn(t)
+					}
+				}
+			}
 			return nil
+		},
+		Live: func(key string) (bool, error) {
+			v, err := timers.Get(key)
+			return v != nil, err
+		},
+		Schedule: func(ctx context.Context, ts []schemas.TimerCommand) error {
+			recs := make([]*kgo.Record, 0, len(ts))
+			for i := range ts {
+				b, err := serde.Encode(&ts[i])
+				if err != nil {
+					return err
+				}
+				recs = append(recs, &kgo.Record{Topic: cfg.Topics.Timers, Key: []byte(timer.Key(ts[i])), Value: b})
+			}
+			return produce(ctx, recs)
+		},
+		Found: func(t schemas.TimerCommand) { metrics.TimersReconciled.WithLabelValues(t.Kind).Inc() },
+	}
+	// The views outlive the loops that read them: closing a view while the
+	// ticker iterates it is a data race (and a crash in LevelDB).
+	viewCtx, stopViews := context.WithCancel(context.Background())
+	for _, v := range []*goka.View{timers, leads} {
+		g.Go(func() error { return v.Run(viewCtx) })
+	}
+	g.Go(func() error {
+		defer stopViews()
+		defer producer.Close()
+		for _, v := range []*goka.View{timers, leads} {
+			select {
+			case <-v.WaitRunning():
+			case <-ctx.Done():
+				return nil
+			}
 		}
+		done := make(chan struct{})
+		go func() { defer close(done); rec.Run(ctx) }()
 		t.Run(ctx)
+		<-done
 		return nil
 	})
 	return nil
 }
 
-// viewTimers lists due timers by a range scan of the timers view.
+// viewTimers lists the timers to fire by a range scan of the timers view.
 type viewTimers struct{ v *goka.View }
 
 func (b viewTimers) DueTimers(upTo time.Time) ([]string, error) {
@@ -318,7 +404,11 @@ func (b viewTimers) DueTimers(upTo time.Time) ([]string, error) {
 	var out []string
 	for it.Next() {
 		// Storages differ on whether the range limit is inclusive: filter.
-		if k := it.Key(); timer.Due(k, upTo) {
+		k := it.Key()
+		if !timer.Due(k, upTo) {
+			continue
+		}
+		if v, err := it.Value(); err == nil && v != nil && timer.ShouldFire(v.(*schemas.TimerCommand), upTo) {
 			out = append(out, k)
 		}
 	}

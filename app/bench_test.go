@@ -92,7 +92,7 @@ func BenchmarkClaimRoundTrip(b *testing.B) {
 // seedLeads writes count qualified leads straight to the intake topic and
 // waits until the last one is in the pool.
 func seedLeads(b *testing.B, n *node, count int) {
-	cl, err := kgo.NewClient(append(bus.ProducerOpts(n.brokers), kgo.ProducerLinger(5*time.Millisecond))...)
+	cl, err := kgo.NewClient(append(bus.ProducerOpts(n.brokers, 0), kgo.ProducerLinger(5*time.Millisecond))...)
 	if err != nil {
 		b.Fatal(err)
 	}

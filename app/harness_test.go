@@ -21,7 +21,7 @@ import (
 	"github.com/orchard-leads/orchard/topics"
 )
 
-var secret = []byte("test-secret")
+var secret = []byte("test-secret-of-at-least-32-bytes!")
 
 func TestMain(m *testing.M) {
 	// Warnings such as "no --clickhouse DSN" would interleave with benchmark
@@ -192,7 +192,7 @@ func readAll(t testing.TB, brokers []string, topic string, want int, wait time.D
 
 func produce(t testing.TB, brokers []string, topic, key string, value []byte) {
 	t.Helper()
-	cl, err := kgo.NewClient(bus.ProducerOpts(brokers)...)
+	cl, err := kgo.NewClient(bus.ProducerOpts(brokers, 0)...)
 	if err != nil {
 		t.Fatal(err)
 	}

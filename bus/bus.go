@@ -28,10 +28,18 @@ func GokaPartitioner() kgo.Opt {
 }
 
 // ProducerOpts are the options of every producer on a request path: Goka's
-// partitioning and no linger (a claim waits on this record).
-func ProducerOpts(brokers []string) []kgo.Opt {
+// partitioning, no linger (a claim waits on this record), durable (acks
+// from every in-sync replica, idempotent: both franz-go's defaults, stated
+// here so nobody turns them off by accident) and records up to maxRecord
+// bytes (0: the default 1,000,000).
+func ProducerOpts(brokers []string, maxRecord int) []kgo.Opt {
+	if maxRecord <= 0 {
+		maxRecord = 1_000_000
+	}
 	return []kgo.Opt{
 		kgo.SeedBrokers(brokers...),
+		kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.ProducerBatchMaxBytes(int32(maxRecord)),
 		GokaPartitioner(),
 		kgo.ProducerLinger(0),
 		kgo.ProducerBatchCompression(kgo.NoCompression()),

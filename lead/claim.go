@@ -32,13 +32,22 @@ func (m Machine) expireHold(l *Lead, at int64) (*Lead, Result) {
 // expired hold puts the holder in cooldown).
 func (m Machine) endHold(l *Lead, at int64, reason string) (*Lead, Result) {
 	n := l.clone()
-	holder, seq := n.HeldBy, n.HoldSeq
+	n.HoldEndedBy, n.HoldEnd, n.HoldEndAt = n.HeldBy, reason, at
 	n.Status, n.HeldBy, n.HoldUntil = Available, "", 0
-	ev := m.event(n, "hold_"+reason, fmt.Sprintf("%s/hold/%d/%s", n.ID, seq, reason), at)
-	ev.RepID, ev.Reason = holder, reason
-	return n, Result{State: n, Events: []schemas.Event{ev},
-		ToReps: []schemas.RepCommand{{RepID: holder, RequestID: fmt.Sprintf("%s/hold/%d/end", n.ID, seq), Type: schemas.HoldEnded,
-			At: at, LeadID: n.ID, Reason: reason}}}
+	r := m.holdEnded(n)
+	r.State = n
+	return n, r
+}
+
+// holdEnded is what the end of hold HoldSeq emits: the event, and the word
+// to the holder. Derived from the state, so a replay emits the same.
+func (m Machine) holdEnded(l *Lead) Result {
+	ev := m.event(l, "hold_"+l.HoldEnd, fmt.Sprintf("%s/hold/%d/%s", l.ID, l.HoldSeq, l.HoldEnd), l.HoldEndAt)
+	ev.RepID, ev.Reason = l.HoldEndedBy, l.HoldEnd
+	ev.Status = string(Available)
+	return Result{Events: []schemas.Event{ev},
+		ToReps: []schemas.RepCommand{{RepID: l.HoldEndedBy, RequestID: fmt.Sprintf("%s/hold/%d/end", l.ID, l.HoldSeq), Type: schemas.HoldEnded,
+			At: l.HoldEndAt, LeadID: l.ID, Reason: l.HoldEnd}}}
 }
 
 // pickable checks the rules that decide whether this rep may pick this lead
@@ -78,10 +87,40 @@ func (m Machine) VisibleTo(l *Lead, repID string, tier int32, territory string, 
 // is no way back: no command returns a lead to the pool.
 func (m Machine) Claim(cur *Lead, c Pick) Result {
 	r := m.claim(cur, c)
-	if r.Decision != nil { // step 4 of the saga: settle the rep's reservation
-		r.ToReps = append(r.ToReps, schemas.RepCommand{RepID: c.Rep, RequestID: c.RequestID, Type: schemas.ClaimSettled, At: c.At,
-			LeadID: r.Decision.LeadID, OK: r.Decision.OK, Code: r.Decision.Code, SLADueAt: r.Decision.SLADueAt})
+	if r.Decision != nil {
+		r.ToReps = append(r.ToReps, settle(c, r.Decision))
 	}
+	return r
+}
+
+// settle is step 4 of the saga: the answer back to the rep's reservation.
+func settle(c Pick, d *schemas.Decision) schemas.RepCommand {
+	return schemas.RepCommand{RepID: c.Rep, RequestID: c.RequestID, Type: schemas.ClaimSettled, At: c.At,
+		LeadID: d.LeadID, OK: d.OK, Code: d.Code, SLADueAt: d.SLADueAt}
+}
+
+// CancelClaim settles a claim whose reservation timed out on the rep side
+// (the claim_reserved or its answer was lost, or is late). A claim the lead
+// has decided gets its answer again; an undecided one is refused now and
+// remembered, so that a claim_reserved arriving later gets the same
+// refusal: the lead's log decides which came first, and the rep's quota is
+// settled exactly once.
+func (m Machine) CancelClaim(cur *Lead, c Pick) Result {
+	if cur != nil {
+		if cur.ClaimRequest == c.RequestID && cur.Owner == c.Rep {
+			return m.Claim(cur, c)
+		}
+		if s, ok := cur.seen(c.RequestID); ok && s.Code != "" {
+			return m.Claim(cur, c)
+		}
+	}
+	r := m.refuse(cur, c, "claim", CodeReservationExpired, "the claim's quota reservation timed out before the lead decided it; claim again", 0)
+	if cur != nil {
+		n := cur.clone()
+		n.remember(Seen{ID: c.RequestID, Code: r.Decision.Code, Message: r.Decision.Message})
+		r.State = n
+	}
+	r.ToReps = append(r.ToReps, settle(c, r.Decision))
 	return r
 }
 

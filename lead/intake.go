@@ -18,6 +18,7 @@ const (
 type FieldError struct {
 	Field  string `json:"field"`
 	Reason string `json:"reason"`
+	Code   string `json:"-"` // "" (invalid) or CodeTooLarge
 }
 
 func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
@@ -28,13 +29,17 @@ var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$`)
 // letters, digits and . _ : @ - (ids appear in URLs and Kafka keys).
 func ValidID(s string) bool { return idPattern.MatchString(s) }
 
-// ValidateIntake checks a lead intake record from HTTP or Kafka alike.
-func ValidateIntake(in schemas.LeadIntake) *FieldError {
+// ValidateIntake checks a lead intake record from HTTP or Kafka alike,
+// sizes included (Limits).
+func ValidateIntake(in schemas.LeadIntake, lim Limits) *FieldError {
 	bad := func(f, format string, a ...any) *FieldError {
 		return &FieldError{Field: f, Reason: fmt.Sprintf(format, a...)}
 	}
 	if !ValidID(in.LeadID) {
 		return bad("lead_id", "must be 1-128 characters of letters, digits and . _ : @ -")
+	}
+	if fe := lim.check(in); fe != nil {
+		return fe
 	}
 	switch in.Kind {
 	case KindQualified, KindUpdated:

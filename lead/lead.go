@@ -10,6 +10,7 @@ import (
 
 	"github.com/orchard-leads/orchard/policy"
 	"github.com/orchard-leads/orchard/schemas"
+	"github.com/orchard-leads/orchard/timer"
 )
 
 // Status of a lead (API.md).
@@ -46,6 +47,9 @@ const (
 	CodeTierDelay      = "tier_delay"
 	CodeTerritory      = "territory"
 	CodeNotOwner       = "not_owner"
+	// A claim whose quota reservation timed out on the rep side before the
+	// lead decided it (quotas.reservation_timeout).
+	CodeReservationExpired = "reservation_expired"
 )
 
 // Lead is the state kept per lead id (the Goka table value).
@@ -68,6 +72,11 @@ type Lead struct {
 	HeldBy    string `json:"held_by,omitempty"`
 	HoldUntil int64  `json:"hold_until,omitempty"`
 	HoldSeq   int32  `json:"hold_seq"` // +1 on every hold; a hold timer for another seq is stale
+	// How hold HoldSeq ended, so that a replayed hold timer re-emits what
+	// its first firing did (a crash may have kept the state and lost those).
+	HoldEndedBy string `json:"hold_ended_by,omitempty"`
+	HoldEnd     string `json:"hold_end,omitempty"` // expired | claimed | released
+	HoldEndAt   int64  `json:"hold_end_at,omitempty"`
 
 	ContactedAt   int64    `json:"contacted_at,omitempty"`
 	PreviousOwner string   `json:"previous_owner,omitempty"`
@@ -87,7 +96,10 @@ type Seen struct {
 	ExpiresAt int64  `json:"expires_at,omitempty"` // of a granted hold
 }
 
-const seenSize = 64
+const (
+	seenSize   = 64
+	missedSize = 256 // reps remembered as having missed the lead's SLA
+)
 
 func (l *Lead) seen(id string) (Seen, bool) {
 	for _, s := range l.Seen {
@@ -157,7 +169,10 @@ func (r Result) then(o Result) Result {
 }
 
 // Machine applies commands under a policy.
-type Machine struct{ Policy policy.Policy }
+type Machine struct {
+	Policy policy.Policy
+	Limits Limits // of intake fields (LimitsFor the deployment's record limit)
+}
 
 // Intake applies a validated lead intake record to the current state (nil
 // when the lead is unknown).
@@ -258,4 +273,17 @@ func (m Machine) Priority(source string) string {
 // Aged reports whether a lead has waited unclaimed past lead.aged_after.
 func (m Machine) Aged(l *Lead, now time.Time) bool {
 	return l.Status == Available && now.Sub(time.UnixMilli(l.EnteredPoolAt)) >= m.Policy.Lead.AgedAfter.D()
+}
+
+// Timers are the timers this state needs while it lasts: the SLA of an
+// assigned lead, the hold of a held one. The timer reconciler schedules
+// again any of them whose row went missing.
+func (l *Lead) Timers() []schemas.TimerCommand {
+	switch l.Status {
+	case Assigned:
+		return []schemas.TimerCommand{timer.New(timer.SLA, timer.TargetLead, l.ID, l.Epoch, l.SLADueAt, l.ClaimedAt)}
+	case Held:
+		return []schemas.TimerCommand{timer.New(timer.Hold, timer.TargetLead, l.ID, l.HoldSeq, l.HoldUntil, l.HoldUntil)}
+	}
+	return nil
 }

@@ -1,6 +1,8 @@
 package lead
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,7 +95,7 @@ func TestDerivedFields(t *testing.T) {
 
 func TestValidateIntake(t *testing.T) {
 	ok := qualified("L-1.a", 1)
-	if fe := ValidateIntake(ok); fe != nil {
+	if fe := ValidateIntake(ok, Limits{}); fe != nil {
 		t.Fatal(fe)
 	}
 	for field, mutate := range map[string]func(*schemas.LeadIntake){
@@ -107,8 +109,57 @@ func TestValidateIntake(t *testing.T) {
 	} {
 		in := ok
 		mutate(&in)
-		if fe := ValidateIntake(in); fe == nil || fe.Field != field {
+		if fe := ValidateIntake(in, Limits{}); fe == nil || fe.Field != field {
 			t.Errorf("%s: %v", field, fe)
 		}
 	}
+}
+
+func TestIntakeLimits(t *testing.T) {
+	lim := LimitsFor(DefaultMaxRecordBytes)
+	base := schemas.LeadIntake{LeadID: "L1", Kind: KindQualified, At: 1, Company: "Acme", Source: "mql", Score: 50}
+	cases := map[string]func(in *schemas.LeadIntake){
+		"notes":                func(in *schemas.LeadIntake) { in.Notes = strings.Repeat("<", 200_000) },
+		"company":              func(in *schemas.LeadIntake) { in.Company = strings.Repeat("a", lim.Text+1) },
+		"history":              func(in *schemas.LeadIntake) { in.History = make([]string, lim.HistoryItems+1) },
+		"history[1]":           func(in *schemas.LeadIntake) { in.History = []string{"ok", strings.Repeat("h", lim.HistoryItem+1)} },
+		"form_answers":         func(in *schemas.LeadIntake) { in.FormAnswers = bigForm(lim.FormAnswers + 1) },
+		"form_answers (a key)": func(in *schemas.LeadIntake) { in.FormAnswers = map[string]string{strings.Repeat("k", lim.FormKey+1): "v"} },
+		"(lead)": func(in *schemas.LeadIntake) {
+			for range 70 {
+				in.History = append(in.History, strings.Repeat("h", lim.HistoryItem))
+			}
+		},
+	}
+	for field, change := range cases {
+		in := base
+		change(&in)
+		fe := ValidateIntake(in, lim)
+		if fe == nil || fe.Field != field || fe.Code != CodeTooLarge {
+			t.Errorf("%s: want too_large, got %+v", field, fe)
+		}
+	}
+	for name, v := range map[string]string{"nul": "a\x00b", "escape": "a\x1bb", "invalid utf-8": "a\xffb"} {
+		in := base
+		in.Company = v
+		if fe := ValidateIntake(in, lim); fe == nil || fe.Field != "company" || fe.Code != "" {
+			t.Errorf("%s: want invalid company, got %+v", name, fe)
+		}
+	}
+	in := base
+	in.Notes = "line one\nline\ttwo"
+	if fe := ValidateIntake(in, lim); fe != nil {
+		t.Errorf("newlines in notes: %v", fe)
+	}
+	if LimitsFor(100_000).Lead != 25_000 {
+		t.Errorf("limits do not follow the record limit: %+v", LimitsFor(100_000))
+	}
+}
+
+func bigForm(n int) map[string]string {
+	m := map[string]string{}
+	for i := range n {
+		m[fmt.Sprint("q", i)] = "a"
+	}
+	return m
 }

@@ -86,16 +86,24 @@ func (m Machine) TimerFired(cur *Lead, kind string, seq int32, due int64) Result
 	}
 	switch kind {
 	case timer.Hold:
-		if cur.Status != Held || cur.HoldSeq != seq {
+		switch {
+		case cur.HoldSeq != seq:
 			return Result{}
+		case cur.Status == Held:
+			_, r := m.endHold(cur, due, "expired")
+			return r
+		case cur.HoldEnd == "expired" && cur.HoldEndAt == due: // a replay: emit again what the first firing emitted
+			return m.holdEnded(cur)
 		}
-		_, r := m.endHold(cur, due, "expired")
-		return r
 	case timer.SLA:
-		if cur.Status != Assigned || cur.Epoch != seq {
+		switch {
+		case cur.Epoch != seq:
 			return Result{}
+		case cur.Status == Assigned:
+			return m.missSLA(cur, due)
+		case cur.Status == Pending && cur.PreviousOwner != "": // a replay: emit again
+			return m.slaMissed(cur, due)
 		}
-		return m.missSLA(cur, due)
 	}
 	return Result{}
 }
@@ -109,14 +117,26 @@ func (m Machine) missSLA(cur *Lead, at int64) Result {
 	missed := l.Owner
 	l.Status, l.PreviousOwner, l.Owner = Pending, missed, ""
 	l.Missed = append(l.Missed, missed)
+	if len(l.Missed) > missedSize { // bounded: the oldest may get the lead again
+		l.Missed = l.Missed[len(l.Missed)-missedSize:]
+	}
+	r := m.slaMissed(l, at)
+	r.State = l
+	return r
+}
+
+// slaMissed is what a missed SLA emits, derived from the pending state so a
+// replayed timer emits the same (the crash may have lost the first).
+func (m Machine) slaMissed(l *Lead, at int64) Result {
+	missed := l.PreviousOwner
 	reqID := fmt.Sprintf("%s/%d/sla_missed", l.ID, l.Epoch)
 	ev := m.event(l, "sla_missed", reqID, at)
-	ev.RepID, ev.Method, ev.Value, ev.Threshold = missed, cur.Method, at-cur.ClaimedAt, m.Policy.SLA.FirstContact.D().Milliseconds()
+	ev.RepID, ev.Method, ev.Value, ev.Threshold = missed, l.Method, at-l.ClaimedAt, m.Policy.SLA.FirstContact.D().Milliseconds()
 	pool := l.Data.Territory
 	if pool == "" {
 		pool = schemas.AllPool
 	}
-	return Result{State: l, Events: []schemas.Event{ev},
+	return Result{Events: []schemas.Event{ev},
 		ToReps: []schemas.RepCommand{{RepID: missed, RequestID: reqID, Type: schemas.SLAMissed, At: at, LeadID: l.ID}},
 		Dispatch: []schemas.DispatchCommand{{Pool: pool, Type: schemas.Reassign, At: at, RequestID: reqID, LeadID: l.ID,
 			ExcludeReps: append([]string(nil), l.Missed...)}}}

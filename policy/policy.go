@@ -58,10 +58,11 @@ type Selection struct {
 }
 
 type Quotas struct {
-	PerHour  int    `yaml:"per_hour"`
-	PerDay   int    `yaml:"per_day"`
-	PerWeek  int    `yaml:"per_week"`
-	TimeZone string `yaml:"time_zone"`
+	PerHour            int      `yaml:"per_hour"`
+	PerDay             int      `yaml:"per_day"`
+	PerWeek            int      `yaml:"per_week"`
+	TimeZone           string   `yaml:"time_zone"`
+	ReservationTimeout Duration `yaml:"reservation_timeout"`
 }
 
 type SLA struct {
@@ -351,6 +352,7 @@ func (p Policy) Validate() error {
 	if _, err := time.LoadLocation(p.Quotas.TimeZone); err != nil || p.Quotas.TimeZone == "" {
 		bad("quotas.time_zone", "%q is not an IANA time zone (like UTC or Europe/Berlin)", p.Quotas.TimeZone)
 	}
+	positive("quotas.reservation_timeout", p.Quotas.ReservationTimeout)
 	if p.Quotas.PerHour > p.Quotas.PerDay {
 		bad("quotas.per_hour", "(%d) must not exceed quotas.per_day (%d)", p.Quotas.PerHour, p.Quotas.PerDay)
 	}

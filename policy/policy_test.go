@@ -12,7 +12,7 @@ func TestDefaultsMatchDomain(t *testing.T) {
 		p.Selection.DetailHold.D() != 3*time.Minute || p.Selection.Cooldown.D() != 30*time.Second {
 		t.Fatalf("selection defaults drifted: %+v", p.Selection)
 	}
-	if p.Quotas != (Quotas{PerHour: 3, PerDay: 10, PerWeek: 40, TimeZone: "UTC"}) {
+	if p.Quotas != (Quotas{PerHour: 3, PerDay: 10, PerWeek: 40, TimeZone: "UTC", ReservationTimeout: Duration(30 * time.Second)}) {
 		t.Fatalf("quota defaults drifted: %+v", p.Quotas)
 	}
 	if p.SLA.FirstContact.D() != 2*time.Hour || p.SLA.MissesToSuspend != 3 || p.SLA.Suspension.D() != 168*time.Hour {

@@ -1,6 +1,7 @@
 package processors
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 
@@ -12,10 +13,19 @@ import (
 
 // Table values are JSON: internal state, read only by Orchard itself, and
 // easy to inspect with any Kafka tool. The wire records (topics other
-// processes read) are Avro, in package schemas.
+// processes read) are Avro, in package schemas. HTML escaping is off: it
+// turns each < > & into six bytes, so a 200 KB note became a 1.2 MB value.
 type jsonCodec[T any] struct{ name string }
 
-func (jsonCodec[T]) Encode(v any) ([]byte, error) { return json.Marshal(v) }
+func (jsonCodec[T]) Encode(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
 
 func (c jsonCodec[T]) Decode(b []byte) (any, error) {
 	v := new(T)

@@ -10,11 +10,13 @@ import (
 	"hash"
 	"hash/fnv"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/storage"
+	"github.com/orchard-leads/orchard/lead"
 	"github.com/rcrowley/go-metrics"
 	"github.com/syndtr/goleveldb/leveldb"
 	lstorage "github.com/syndtr/goleveldb/leveldb/storage"
@@ -25,14 +27,40 @@ type Env struct {
 	Brokers []string
 	// Tester replaces Kafka with goka/tester in unit tests.
 	Tester goka.ProcessorOption
+	// MaxRecordBytes is the largest record a processor may write
+	// (--max-record-bytes); 0: lead.DefaultMaxRecordBytes. A step whose
+	// table value or output would be larger is dead-lettered instead.
+	MaxRecordBytes int
 }
+
+func (e Env) maxRecord() int {
+	if e.MaxRecordBytes > 0 {
+		return e.MaxRecordBytes
+	}
+	return lead.DefaultMaxRecordBytes
+}
+
+// sarama's client metrics cost ~5% CPU on the claim path; Orchard exports
+// its own. A global of go-metrics: set once, before any sarama client runs
+// (writing it later races with sarama's goroutines).
+var nilMetrics sync.Once
 
 // SaramaConfig is Goka's sarama configuration tuned for a request path:
 // records are sent at once instead of every 100 ms (INFRA.md: flush
-// frequency and bytes must change together, or nothing is ever flushed).
-func SaramaConfig() *sarama.Config {
-	metrics.UseNilMetrics = true // sarama's client metrics cost ~5% CPU on the claim path; Orchard exports its own
+// frequency and bytes must change together, or nothing is ever flushed),
+// and durable: acks from every in-sync replica, idempotent (no duplicate or
+// reordered record when sarama retries), one request in flight per broker
+// (what idempotence needs; it also cut broker CPU per claim, INFRA.md).
+func SaramaConfig(maxRecordBytes int) *sarama.Config {
+	nilMetrics.Do(func() { metrics.UseNilMetrics = true })
 	cfg := goka.DefaultConfig()
+	cfg.Producer.RequiredAcks = sarama.WaitForAll
+	cfg.Producer.Idempotent = true
+	cfg.Producer.Retry.Max = 10
+	cfg.Net.MaxOpenRequests = 1
+	if maxRecordBytes > 0 {
+		cfg.Producer.MaxMessageBytes = maxRecordBytes
+	}
 	cfg.Version = sarama.V3_6_0_0
 	cfg.Consumer.Offsets.Initial = sarama.OffsetOldest
 	cfg.Producer.Flush.Frequency = 0
@@ -52,10 +80,13 @@ func SaramaConfig() *sarama.Config {
 func Hasher() hash.Hash32 { return fnv.New32a() }
 
 func (e Env) options(group goka.Group) []goka.ProcessorOption {
+	// Tombstones reach the callbacks (and are dead-lettered there) instead
+	// of vanishing.
+	nils := goka.WithNilHandling(goka.NilProcess)
 	if e.Tester != nil {
-		return []goka.ProcessorOption{e.Tester}
+		return []goka.ProcessorOption{e.Tester, nils}
 	}
-	cfg := SaramaConfig()
+	cfg := SaramaConfig(e.maxRecord())
 	tm := goka.NewTopicManagerConfig()
 	tm.Table.Replication = 1
 	tm.Stream.Replication = 1
@@ -66,6 +97,7 @@ func (e Env) options(group goka.Group) []goka.ProcessorOption {
 		goka.WithTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(cfg, tm)),
 		goka.WithHasher(Hasher),
 		goka.WithLogger(gokaLogger{}),
+		nils,
 	}
 	// Tables live in memory and are rebuilt from their topics at start. A
 	// local LevelDB would survive a crash with writes that never reached the
@@ -92,7 +124,7 @@ func (e Env) ViewOptions(extra ...goka.ViewOption) []goka.ViewOption {
 	if e.Tester != nil {
 		return nil
 	}
-	cfg := SaramaConfig()
+	cfg := SaramaConfig(e.maxRecord())
 	tm := goka.NewTopicManagerConfig()
 	tm.Table.Replication = 1
 	return append([]goka.ViewOption{

@@ -32,6 +32,7 @@ func (p *Dispatch) Group() *goka.GroupGraph {
 
 // Processor builds the Goka processor.
 func (p *Dispatch) Processor(env Env) (*goka.Processor, error) {
+	p.max = env.maxRecord()
 	proc, err := goka.NewProcessor(env.Brokers, p.Group(), env.options(goka.Group(p.t.DispatchGroup))...)
 	if err != nil {
 		return nil, fmt.Errorf("dispatch processor: %w", err)
@@ -40,10 +41,13 @@ func (p *Dispatch) Processor(env Env) (*goka.Processor, error) {
 }
 
 func (p *Dispatch) command(ctx goka.Context, msg any) {
-	raw := bytesOf(msg)
 	var c schemas.DispatchCommand
-	if err := p.serde.Decode(ctx.Context(), raw, &c); err != nil {
-		p.deadLetter(ctx, raw, err)
+	raw, ok := p.decode(ctx, msg, &c)
+	if !ok {
+		return
+	}
+	if c.Pool != ctx.Key() {
+		p.deadLetter(ctx, raw, fmt.Errorf("record key %q does not match pool %q", ctx.Key(), c.Pool))
 		return
 	}
 	var cur *dispatch.Pool
@@ -60,13 +64,15 @@ func (p *Dispatch) command(ctx goka.Context, msg any) {
 		p.deadLetter(ctx, raw, fmt.Errorf("unknown dispatch command type %q", c.Type))
 		return
 	}
+	s := p.step()
 	if r.State != nil {
-		ctx.SetValue(r.State)
+		s.set(r.State, PoolCodec)
 	}
 	if r.Assign != nil {
-		p.toLeads(ctx, []schemas.LeadCommand{*r.Assign})
+		s.toLeads([]schemas.LeadCommand{*r.Assign})
 	}
 	if r.Forward != nil {
-		p.dispatch(ctx, []schemas.DispatchCommand{*r.Forward})
+		s.dispatch([]schemas.DispatchCommand{*r.Forward})
 	}
+	s.write(ctx, raw)
 }

@@ -13,65 +13,167 @@ import (
 type out struct {
 	serde *schemas.Serde
 	t     topics.Set
+	max   int // the largest record the producer may write (Env.MaxRecordBytes)
 }
 
-func (o out) emit(ctx goka.Context, topic, key string, r schemas.Record) {
-	b, err := o.serde.Encode(r)
+// recordOverhead is what Kafka adds to a record's key and value (headers,
+// batch framing): a record is measured as key + value + this.
+const recordOverhead = 512
+
+// step is everything one input record changes: the new table value and the
+// records to write. It is encoded and measured whole before anything is
+// written, so that a record the producer or the broker would refuse turns
+// into a dead letter instead of a half-applied step or a stopped processor
+// (Goka stops on a failed write, and the same record would stop it again
+// after every restart).
+type step struct {
+	o     out
+	state any        // nil: unchanged
+	codec goka.Codec // of state
+	del   bool       // delete the table row
+	recs  []stepRecord
+	err   error
+}
+
+type stepRecord struct {
+	topic, key string
+	value      []byte
+}
+
+func (o out) step() *step { return &step{o: o} }
+
+func (s *step) add(topic, key string, r schemas.Record) {
+	if s.err != nil {
+		return
+	}
+	b, err := s.o.serde.Encode(r)
 	if err != nil {
-		// Our own record failed to encode: a bug, not bad input. Failing
-		// stops the processor before it commits the offset, so nothing is lost.
-		ctx.Fail(fmt.Errorf("encode for %s: %w", topic, err))
+		s.err = fmt.Errorf("encode for %s: %w", topic, err)
+		return
 	}
-	ctx.Emit(goka.Stream(topic), key, b)
+	if n := len(key) + len(b) + recordOverhead; n > s.o.max {
+		s.err = fmt.Errorf("a %d-byte record for %s would exceed the %d-byte record limit", n, topic, s.o.max)
+		return
+	}
+	s.recs = append(s.recs, stepRecord{topic, key, b})
 }
 
-func (o out) decision(ctx goka.Context, d *schemas.Decision) {
+// set makes v the new table value.
+func (s *step) set(v any, c goka.Codec) { s.state, s.codec = v, c }
+
+// write checks the table value's size and then writes everything, or, if
+// any part cannot be written, nothing but a dead letter of the input.
+func (s *step) write(ctx goka.Context, raw []byte) {
+	if s.err == nil && s.state != nil {
+		b, err := s.codec.Encode(s.state)
+		switch {
+		case err != nil:
+			s.err = fmt.Errorf("encode the table value: %w", err)
+		case len(ctx.Key())+len(b)+recordOverhead > s.o.max:
+			s.err = fmt.Errorf("the new table value of %d bytes would exceed the %d-byte record limit", len(b), s.o.max)
+		}
+	}
+	if s.err != nil {
+		s.o.deadLetter(ctx, raw, fmt.Errorf("not applied: %w", s.err))
+		return
+	}
+	if s.state != nil {
+		ctx.SetValue(s.state)
+	}
+	if s.del {
+		ctx.Delete()
+	}
+	for _, r := range s.recs {
+		ctx.Emit(goka.Stream(r.topic), r.key, r.value)
+	}
+}
+
+func (s *step) decision(d *schemas.Decision) {
 	if d != nil && d.RequestID != "" {
-		o.emit(ctx, o.t.Decisions, d.RequestID, d)
+		s.add(s.o.t.Decisions, d.RequestID, d)
 	}
 }
 
-func (o out) events(ctx goka.Context, evs []schemas.Event) {
+func (s *step) events(evs []schemas.Event) {
 	for i := range evs {
 		key := evs[i].LeadID
 		if key == "" {
 			key = evs[i].RepID
 		}
-		o.emit(ctx, o.t.Events, key, &evs[i])
+		s.add(s.o.t.Events, key, &evs[i])
 	}
 }
 
-// deadLetter keeps a record that could not be decoded or validated, byte
-// for byte with its error, and lets the processor go on.
-func (o out) deadLetter(ctx goka.Context, raw []byte, reason error) {
-	o.emit(ctx, o.t.DeadLetter, ctx.Key(), &schemas.DeadLetter{
-		Topic: string(ctx.Topic()), Partition: ctx.Partition(), Offset: ctx.Offset(),
-		Key: []byte(ctx.Key()), Value: raw, Error: reason.Error(), At: ctx.Timestamp().UnixMilli(),
-	})
-}
-
-func (o out) timers(ctx goka.Context, ts []schemas.TimerCommand) {
+func (s *step) timers(ts []schemas.TimerCommand) {
 	for i := range ts {
-		o.emit(ctx, o.t.Timers, timer.Key(ts[i]), &ts[i])
+		s.add(s.o.t.Timers, timer.Key(ts[i]), &ts[i])
 	}
 }
 
-func (o out) toReps(ctx goka.Context, cs []schemas.RepCommand) {
+func (s *step) toReps(cs []schemas.RepCommand) {
 	for i := range cs {
-		o.emit(ctx, o.t.RepCmds, cs[i].RepID, &cs[i])
+		s.add(s.o.t.RepCmds, cs[i].RepID, &cs[i])
 	}
 }
 
-func (o out) toLeads(ctx goka.Context, cs []schemas.LeadCommand) {
+func (s *step) toLeads(cs []schemas.LeadCommand) {
 	for i := range cs {
-		o.emit(ctx, o.t.LeadCmds, cs[i].LeadID, &cs[i])
+		s.add(s.o.t.LeadCmds, cs[i].LeadID, &cs[i])
 	}
 }
 
-func (o out) dispatch(ctx goka.Context, cs []schemas.DispatchCommand) {
+func (s *step) dispatch(cs []schemas.DispatchCommand) {
 	for i := range cs {
-		o.emit(ctx, o.t.Dispatch, cs[i].Pool, &cs[i])
+		s.add(s.o.t.Dispatch, cs[i].Pool, &cs[i])
 	}
+}
+
+// deadLetter keeps a record that could not be decoded, validated or
+// applied, with its error, and lets the processor go on. The original bytes
+// are kept up to half the record limit (the rest is cut, and the error says
+// how long the record was), so the dead letter itself always fits.
+func (o out) deadLetter(ctx goka.Context, raw []byte, reason error) {
+	msg := reason.Error()
+	if len(raw) > o.max/2 {
+		msg = fmt.Sprintf("%s (value cut to %d of %d bytes)", msg, o.max/2, len(raw))
+		raw = raw[:o.max/2]
+	}
+	key := []byte(ctx.Key())
+	if len(key) > 1024 {
+		key = key[:1024]
+	}
+	b, err := o.serde.Encode(&schemas.DeadLetter{
+		Topic: string(ctx.Topic()), Partition: ctx.Partition(), Offset: ctx.Offset(),
+		Key: key, Value: raw, Error: truncate(msg, 4096), At: ctx.Timestamp().UnixMilli(),
+	})
+	if err != nil {
+		// Only a bug in Orchard's own schema gets here; stopping before
+		// the commit loses nothing.
+		ctx.Fail(fmt.Errorf("encode a dead letter: %w", err))
+	}
+	ctx.Emit(goka.Stream(o.t.DeadLetter), string(key), b)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// decode reads an input record, or dead-letters it (tombstones, bad Avro,
+// fields over their bounds) and reports false.
+func (o out) decode(ctx goka.Context, msg any, r schemas.Record) ([]byte, bool) {
+	raw := bytesOf(msg)
+	err := o.serde.Decode(ctx.Context(), raw, r)
+	if err == nil {
+		err = schemas.CheckBounds(r)
+	}
+	if err != nil {
+		o.deadLetter(ctx, raw, err)
+		return raw, false
+	}
+	return raw, true
 }
 
 func bytesOf(msg any) []byte {

@@ -7,6 +7,7 @@ import (
 	"github.com/lovoo/goka/codec"
 	"github.com/orchard-leads/orchard/lead"
 	"github.com/orchard-leads/orchard/schemas"
+	"github.com/orchard-leads/orchard/timer"
 	"github.com/orchard-leads/orchard/topics"
 )
 
@@ -39,6 +40,7 @@ func (p *Leads) Group() *goka.GroupGraph {
 
 // Processor builds the Goka processor.
 func (p *Leads) Processor(env Env) (*goka.Processor, error) {
+	p.max = env.maxRecord()
 	proc, err := goka.NewProcessor(env.Brokers, p.Group(), env.options(goka.Group(p.t.LeadsGroup))...)
 	if err != nil {
 		return nil, fmt.Errorf("lead processor: %w", err)
@@ -54,63 +56,77 @@ func currentLead(ctx goka.Context) *lead.Lead {
 }
 
 func (p *Leads) intake(ctx goka.Context, msg any) {
-	raw := bytesOf(msg)
 	var in schemas.LeadIntake
-	if err := p.serde.Decode(ctx.Context(), raw, &in); err != nil {
-		p.deadLetter(ctx, raw, err)
+	raw, ok := p.decode(ctx, msg, &in)
+	if !ok {
 		return
 	}
 	if in.LeadID != ctx.Key() {
 		p.deadLetter(ctx, raw, fmt.Errorf("record key %q does not match lead_id %q", ctx.Key(), in.LeadID))
 		return
 	}
-	if fe := lead.ValidateIntake(in); fe != nil {
+	if fe := lead.ValidateIntake(in, p.machine.Limits); fe != nil {
 		p.deadLetter(ctx, raw, fe)
 		return
 	}
-	p.apply(ctx, p.machine.Intake(currentLead(ctx), in))
+	p.apply(ctx, raw, p.machine.Intake(currentLead(ctx), in))
 }
 
 func (p *Leads) command(ctx goka.Context, msg any) {
-	raw := bytesOf(msg)
 	var c schemas.LeadCommand
-	if err := p.serde.Decode(ctx.Context(), raw, &c); err != nil {
-		p.deadLetter(ctx, raw, err)
+	raw, ok := p.decode(ctx, msg, &c)
+	if !ok {
+		return
+	}
+	if c.LeadID != ctx.Key() {
+		p.deadLetter(ctx, raw, fmt.Errorf("record key %q does not match lead_id %q", ctx.Key(), c.LeadID))
 		return
 	}
 	cur := currentLead(ctx)
 	pick := lead.Pick{RequestID: c.RequestID, Rep: c.RepID, RepTier: c.RepTier, RepTerritory: c.RepTerritory, At: c.At}
 	report := lead.Report{RequestID: c.RequestID, By: c.By, ByRole: c.ByRole, Converted: c.Converted, At: c.At}
+	var r lead.Result
 	switch c.Type {
 	case schemas.ClaimReserved:
-		p.apply(ctx, p.machine.Claim(cur, pick))
+		r = p.machine.Claim(cur, pick)
+	case schemas.ClaimCancelled:
+		r = p.machine.CancelClaim(cur, pick)
 	case schemas.HoldRequested:
-		p.apply(ctx, p.machine.Hold(cur, pick))
+		r = p.machine.Hold(cur, pick)
 	case schemas.HoldReleased:
-		p.apply(ctx, p.machine.Release(cur, pick))
+		r = p.machine.Release(cur, pick)
 	case schemas.Contact:
-		p.apply(ctx, p.machine.Contact(cur, report))
+		r = p.machine.Contact(cur, report)
 	case schemas.Outcome:
-		p.apply(ctx, p.machine.Outcome(cur, report))
+		r = p.machine.Outcome(cur, report)
 	case schemas.Assign:
-		p.apply(ctx, p.machine.Assign(cur, c))
+		r = p.machine.Assign(cur, c)
 	case schemas.TimerFired:
-		p.apply(ctx, p.machine.TimerFired(cur, c.Timer, c.Seq, c.At))
+		r = p.machine.TimerFired(cur, c.Timer, c.Seq, c.At)
 	default:
 		p.deadLetter(ctx, raw, fmt.Errorf("unknown lead command type %q", c.Type))
+		return
+	}
+	p.apply(ctx, raw, r)
+	if c.Type == schemas.TimerFired { // the fire arrived: the timer's row may go (even if the step was dead-lettered: it will never apply)
+		d := p.step()
+		d.timers([]schemas.TimerCommand{timer.Done(c.Timer, timer.TargetLead, c.LeadID, c.Seq, c.At)})
+		d.write(ctx, raw)
 	}
 }
 
-func (p *Leads) apply(ctx goka.Context, r lead.Result) {
+func (p *Leads) apply(ctx goka.Context, raw []byte, r lead.Result) {
+	s := p.step()
 	if r.State != nil {
-		ctx.SetValue(r.State)
+		s.set(r.State, LeadCodec)
 	}
 	if r.Assignment != nil {
-		p.emit(ctx, p.t.Assignments, r.Assignment.LeadID, r.Assignment)
+		s.add(p.t.Assignments, r.Assignment.LeadID, r.Assignment)
 	}
-	p.events(ctx, r.Events)
-	p.timers(ctx, r.Timers)
-	p.toReps(ctx, r.ToReps)
-	p.dispatch(ctx, r.Dispatch)
-	p.decision(ctx, r.Decision)
+	s.events(r.Events)
+	s.timers(r.Timers)
+	s.toReps(r.ToReps)
+	s.dispatch(r.Dispatch)
+	s.decision(r.Decision)
+	s.write(ctx, raw)
 }

@@ -83,7 +83,7 @@ func newHarness(t *testing.T, policyYAML string) *harness {
 func (h *harness) DueTimers(upTo time.Time) ([]string, error) {
 	var out []string
 	for _, k := range h.tt.GetTableKeys(goka.GroupTable(goka.Group(h.top.TimersGroup))) {
-		if timer.Due(k, upTo) && h.tt.TableValue(goka.GroupTable(goka.Group(h.top.TimersGroup)), k) != nil {
+		if v := h.tt.TableValue(goka.GroupTable(goka.Group(h.top.TimersGroup)), k); timer.Due(k, upTo) && v != nil && timer.ShouldFire(v.(*schemas.TimerCommand), upTo) {
 			out = append(out, k)
 		}
 	}

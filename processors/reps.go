@@ -7,6 +7,7 @@ import (
 	"github.com/lovoo/goka/codec"
 	"github.com/orchard-leads/orchard/rep"
 	"github.com/orchard-leads/orchard/schemas"
+	"github.com/orchard-leads/orchard/timer"
 	"github.com/orchard-leads/orchard/topics"
 )
 
@@ -45,6 +46,7 @@ func (p *Reps) Group() *goka.GroupGraph {
 
 // Processor builds the Goka processor.
 func (p *Reps) Processor(env Env) (*goka.Processor, error) {
+	p.max = env.maxRecord()
 	proc, err := goka.NewProcessor(env.Brokers, p.Group(), env.options(goka.Group(p.t.RepsGroup))...)
 	if err != nil {
 		return nil, fmt.Errorf("rep processor: %w", err)
@@ -60,10 +62,9 @@ func currentRep(ctx goka.Context) *rep.Rep {
 }
 
 func (p *Reps) upsert(ctx goka.Context, msg any) {
-	raw := bytesOf(msg)
 	var u schemas.RepUpsert
-	if err := p.serde.Decode(ctx.Context(), raw, &u); err != nil {
-		p.deadLetter(ctx, raw, err)
+	raw, ok := p.decode(ctx, msg, &u)
+	if !ok {
 		return
 	}
 	if u.RepID != ctx.Key() {
@@ -74,14 +75,17 @@ func (p *Reps) upsert(ctx goka.Context, msg any) {
 		p.deadLetter(ctx, raw, fe)
 		return
 	}
-	p.apply(ctx, p.upsertRep(currentRep(ctx), u))
+	p.apply(ctx, raw, p.upsertRep(currentRep(ctx), u))
 }
 
 func (p *Reps) command(ctx goka.Context, msg any) {
-	raw := bytesOf(msg)
 	var c schemas.RepCommand
-	if err := p.serde.Decode(ctx.Context(), raw, &c); err != nil {
-		p.deadLetter(ctx, raw, err)
+	raw, ok := p.decode(ctx, msg, &c)
+	if !ok {
+		return
+	}
+	if c.RepID != ctx.Key() {
+		p.deadLetter(ctx, raw, fmt.Errorf("record key %q does not match rep_id %q", ctx.Key(), c.RepID))
 		return
 	}
 	h, ok := p.handlers[c.Type]
@@ -89,16 +93,23 @@ func (p *Reps) command(ctx goka.Context, msg any) {
 		p.deadLetter(ctx, raw, fmt.Errorf("unknown rep command type %q", c.Type))
 		return
 	}
-	p.apply(ctx, h(currentRep(ctx), c))
+	p.apply(ctx, raw, h(currentRep(ctx), c))
+	if c.Type == schemas.TimerFired { // even when the step was dead-lettered: it will never apply
+		d := p.step()
+		d.timers([]schemas.TimerCommand{timer.Done(c.Timer, timer.TargetRep, c.RepID, c.Seq, c.At)})
+		d.write(ctx, raw)
+	}
 }
 
-func (p *Reps) apply(ctx goka.Context, r rep.Result) {
+func (p *Reps) apply(ctx goka.Context, raw []byte, r rep.Result) {
+	s := p.step()
 	if r.State != nil {
-		ctx.SetValue(r.State)
+		s.set(r.State, RepCodec)
 	}
-	p.toLeads(ctx, r.Forward)
-	p.events(ctx, r.Events)
-	p.timers(ctx, r.Timers)
-	p.dispatch(ctx, r.Roster)
-	p.decision(ctx, r.Decision)
+	s.toLeads(r.Forward)
+	s.events(r.Events)
+	s.timers(r.Timers)
+	s.dispatch(r.Roster)
+	s.decision(r.Decision)
+	s.write(ctx, raw)
 }

@@ -11,9 +11,21 @@ import (
 )
 
 // Timers is the durable timer processor (package timer): one row per timer,
-// keyed "<due bucket>/<timer id>". schedule stores the timer; fire emits it
-// to its target and deletes the row. A fire for a missing row (a second
-// ticker, a repeat) does nothing.
+// keyed "<due ms>/<timer id>".
+//
+//   - schedule stores the row (again on a replay: the table topic must hold
+//     it whatever the local state says);
+//   - fire (from a ticker) emits timer_fired to the target and marks the
+//     row fired; a row that exists is fired every time, marked or not;
+//   - done (from the target, once timer_fired is in its input topic) deletes
+//     the row.
+//
+// Why the row waits for done: fire's two writes (the mark, the emit) are
+// asynchronous. Had fire deleted the row, a crash that kept the delete and
+// lost the emit left a replayed fire with nothing to fire: the timer was
+// gone (leads stayed assigned past their SLA). Now the row goes only once
+// the target has the fire durably; until then a replayed fire emits again,
+// and the ticker fires a marked row again after timer.Refire.
 type Timers struct{ out }
 
 func NewTimers(serde *schemas.Serde, t topics.Set) *Timers {
@@ -33,6 +45,7 @@ func (p *Timers) Group() *goka.GroupGraph {
 
 // Processor builds the Goka processor.
 func (p *Timers) Processor(env Env) (*goka.Processor, error) {
+	p.max = env.maxRecord()
 	proc, err := goka.NewProcessor(env.Brokers, p.Group(), env.options(goka.Group(p.t.TimersGroup))...)
 	if err != nil {
 		return nil, fmt.Errorf("timer processor: %w", err)
@@ -41,12 +54,12 @@ func (p *Timers) Processor(env Env) (*goka.Processor, error) {
 }
 
 func (p *Timers) command(ctx goka.Context, msg any) {
-	raw := bytesOf(msg)
 	var c schemas.TimerCommand
-	if err := p.serde.Decode(ctx.Context(), raw, &c); err != nil {
-		p.deadLetter(ctx, raw, err)
+	raw, ok := p.decode(ctx, msg, &c)
+	if !ok {
 		return
 	}
+	s := p.step()
 	switch c.Type {
 	case schemas.TimerSchedule:
 		if c.Target != timer.TargetLead && c.Target != timer.TargetRep {
@@ -57,27 +70,34 @@ func (p *Timers) command(ctx goka.Context, msg any) {
 			p.deadLetter(ctx, raw, fmt.Errorf("timer record key %q is not %q", ctx.Key(), timer.Key(c)))
 			return
 		}
-		// Written even when present: a replay must put the row in the table
-		// topic whatever the local state says. A row that fired and comes
-		// back fires again, and its target, finding its epoch moved on,
-		// ignores it.
-		ctx.SetValue(&c)
+		// A schedule replayed after the timer fired brings the row back;
+		// it fires again and the target, its epoch moved on, ignores it.
+		c.FiredAt = 0
+		s.set(&c, TimerCodec)
 	case schemas.TimerFire:
 		v := ctx.Value()
 		if v == nil {
-			return // fired already
+			return // done already
 		}
-		t := v.(*schemas.TimerCommand)
+		t := *v.(*schemas.TimerCommand)
 		// The event time of a fired timer is its due time, whenever the
 		// ticker got to it: decisions do not depend on ticker lag.
 		id := t.TimerID + "/fired"
 		if t.Target == timer.TargetLead {
-			p.toLeads(ctx, []schemas.LeadCommand{{LeadID: t.Key, RequestID: id, Type: schemas.TimerFired, At: t.DueAt, Timer: t.Kind, Seq: t.Seq}})
+			s.toLeads([]schemas.LeadCommand{{LeadID: t.Key, RequestID: id, Type: schemas.TimerFired, At: t.DueAt, Timer: t.Kind, Seq: t.Seq}})
 		} else {
-			p.toReps(ctx, []schemas.RepCommand{{RepID: t.Key, RequestID: id, Type: schemas.TimerFired, At: t.DueAt, Timer: t.Kind, Seq: t.Seq}})
+			s.toReps([]schemas.RepCommand{{RepID: t.Key, RequestID: id, Type: schemas.TimerFired, At: t.DueAt, Timer: t.Kind, Seq: t.Seq}})
 		}
-		ctx.Delete()
+		t.FiredAt = c.At
+		s.set(&t, TimerCodec)
+	case schemas.TimerDone:
+		if ctx.Value() == nil {
+			return
+		}
+		s.del = true
 	default:
 		p.deadLetter(ctx, raw, fmt.Errorf("unknown timer command type %q", c.Type))
+		return
 	}
+	s.write(ctx, raw)
 }

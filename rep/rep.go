@@ -23,10 +23,12 @@ const (
 	CodeQuotaHour  = "quota_hour"
 	CodeQuotaDay   = "quota_day"
 	CodeQuotaWeek  = "quota_week"
+	CodeInFlight   = "in_flight" // too many claims of this rep still unsettled
 )
 
 const (
 	recentSize = 256 // settled request ids kept for idempotency
+	maxPending = 32  // unsettled claims at once (each is a reservation in the table value)
 	week       = 7 * 24 * time.Hour
 	day        = 24 * time.Hour
 )
@@ -44,10 +46,11 @@ type Rep struct {
 
 	Quotas Overrides `json:"quotas"` // a manager's per-rep quotas
 
-	Claims    []int64                `json:"claims,omitempty"`    // times of won claims, the last 8 days
-	Pending   map[string]Reservation `json:"pending,omitempty"`   // request id -> quota reserved for an unsettled claim
-	Penalties []Penalty              `json:"penalties,omitempty"` // SLA penalties, taken from that day's quota
-	SLAMisses []int64                `json:"sla_misses,omitempty"`
+	Claims         []int64                `json:"claims,omitempty"`    // times of won claims, the last 8 days
+	Pending        map[string]Reservation `json:"pending,omitempty"`   // request id -> quota reserved for an unsettled claim
+	ReservationSeq int32                  `json:"reservation_seq"`     // numbers the reservations (their timers)
+	Penalties      []Penalty              `json:"penalties,omitempty"` // SLA penalties, taken from that day's quota
+	SLAMisses      []int64                `json:"sla_misses,omitempty"`
 
 	CooldownUntil    int64  `json:"cooldown_until,omitempty"`
 	SuspendedUntil   int64  `json:"suspended_until,omitempty"`
@@ -69,10 +72,14 @@ type Overrides struct {
 	PerWeek *int `json:"per_week,omitempty"`
 }
 
-// Reservation is quota held by a claim the lead has not settled yet.
+// Reservation is quota held by a claim the lead has not settled yet. After
+// quotas.reservation_timeout the rep asks the lead to settle it now
+// (Cancelled); after as long again without an answer it is refunded.
 type Reservation struct {
-	LeadID string `json:"lead_id"`
-	At     int64  `json:"at"`
+	LeadID    string `json:"lead_id"`
+	At        int64  `json:"at"`
+	Seq       int32  `json:"seq"`
+	Cancelled bool   `json:"cancelled,omitempty"`
 }
 
 // Penalty is an SLA miss's deduction from the day's quota.
@@ -88,6 +95,7 @@ type Settled struct {
 	Code     string `json:"code,omitempty"`
 	LeadID   string `json:"lead_id,omitempty"`
 	SLADueAt int64  `json:"sla_due_at,omitempty"`
+	Refunded bool   `json:"refunded,omitempty"` // expired without the lead's answer: a late win is still booked, once
 }
 
 // Result of one step; State is nil when nothing changed.
@@ -355,8 +363,9 @@ func (m Machine) RequestClaim(cur *Rep, c schemas.RepCommand) Result {
 			}
 			return Result{Decision: d}
 		}
-		if res, ok := cur.Pending[c.RequestID]; ok { // in flight: forward again, the lead is idempotent
-			return Result{Forward: []schemas.LeadCommand{m.reserved(cur, c.RequestID, res.LeadID, res.At)}}
+		if res, ok := cur.Pending[c.RequestID]; ok { // in flight: forward again, the lead is idempotent; the timer may be what a crash lost
+			return Result{Forward: []schemas.LeadCommand{m.reserved(cur, c.RequestID, res.LeadID, res.At)},
+				Timers: []schemas.TimerCommand{m.reservationTimer(cur, res)}}
 		}
 	}
 	if res, ok := m.admit(cur, c); !ok {
@@ -370,11 +379,62 @@ func (m Machine) RequestClaim(cur *Rep, c schemas.RepCommand) Result {
 		return m.refusal(cur, c, CodeQuotaDay, fmt.Sprintf("%d of %d claims today (pending and SLA penalties included)", use.Day, lim.Day), int64(use.Day), int64(lim.Day), 0)
 	case use.Week >= lim.Week:
 		return m.refusal(cur, c, CodeQuotaWeek, fmt.Sprintf("%d of %d claims this week (pending included)", use.Week, lim.Week), int64(use.Week), int64(lim.Week), 0)
+	case use.Pending >= maxPending:
+		return m.refusal(cur, c, CodeInFlight, fmt.Sprintf("%d claims still waiting for their lead; retry in a moment", use.Pending), int64(use.Pending), maxPending, 0)
 	}
 	r := cur.clone()
 	r.prune(c.At)
-	r.Pending[c.RequestID] = Reservation{LeadID: c.LeadID, At: c.At}
-	return Result{State: r, Forward: []schemas.LeadCommand{m.reserved(r, c.RequestID, c.LeadID, c.At)}}
+	r.ReservationSeq++
+	res := Reservation{LeadID: c.LeadID, At: c.At, Seq: r.ReservationSeq}
+	r.Pending[c.RequestID] = res
+	return Result{State: r, Forward: []schemas.LeadCommand{m.reserved(r, c.RequestID, c.LeadID, c.At)},
+		Timers: []schemas.TimerCommand{m.reservationTimer(r, res)}}
+}
+
+// reservationTimer is due quotas.reservation_timeout after the reservation
+// (the cancel), or as long again once cancelled (the refund).
+func (m Machine) reservationTimer(r *Rep, res Reservation) schemas.TimerCommand {
+	kind, due := timer.Reservation, res.At+m.Policy.Quotas.ReservationTimeout.D().Milliseconds()
+	if res.Cancelled {
+		kind, due = timer.ReservationRefund, due+m.Policy.Quotas.ReservationTimeout.D().Milliseconds()
+	}
+	return timer.New(kind, timer.TargetRep, r.ID, res.Seq, due, res.At)
+}
+
+// expireReservation: the lead has not settled a claim in time. First the
+// lead is asked to settle it now (claim_cancelled: it answers as it decided,
+// or refuses the claim for good); if even that brings no answer, the quota
+// is refunded here, and a late win is still booked (Settle).
+func (m Machine) expireReservation(cur *Rep, c schemas.RepCommand) Result {
+	var id string
+	var res Reservation
+	for k, v := range cur.Pending {
+		if v.Seq == c.Seq {
+			id, res = k, v
+		}
+	}
+	if id == "" {
+		return Result{} // settled already
+	}
+	if c.Timer == timer.Reservation {
+		// Emitted again on a replay: a crash may have kept the state and
+		// lost the cancel or the refund's timer.
+		res.Cancelled = true
+		out := Result{Forward: []schemas.LeadCommand{{LeadID: res.LeadID, RequestID: id, Type: schemas.ClaimCancelled, At: c.At,
+			RepID: cur.ID, RepTier: cur.Tier, RepTerritory: cur.Territory}},
+			Timers: []schemas.TimerCommand{m.reservationTimer(cur, res)}}
+		if !cur.Pending[id].Cancelled {
+			out.State = cur.clone()
+			out.State.Pending[id] = res
+		}
+		return out
+	}
+	r := cur.clone()
+	delete(r.Pending, id)
+	r.remember(Settled{ID: id, Code: lead.CodeReservationExpired, LeadID: res.LeadID, Refunded: true})
+	ev := m.repEvent(r, "reservation_expired", id+"/reservation_expired", c.At)
+	ev.LeadID, ev.RequestID, ev.Reason = res.LeadID, id, "the lead did not answer"
+	return Result{State: r, Events: []schemas.Event{ev}}
 }
 
 func (m Machine) reserved(r *Rep, reqID, leadID string, at int64) schemas.LeadCommand {
@@ -387,13 +447,31 @@ func (m Machine) Settle(cur *Rep, c schemas.RepCommand) Result {
 	if cur == nil {
 		return Result{}
 	}
-	if _, done := cur.settled(c.RequestID); done {
+	if s, done := cur.settled(c.RequestID); done {
+		if s.Refunded && c.OK { // won after the refund: the lead is this rep's, so the claim counts (once)
+			r := cur.clone()
+			for i := range r.Recent {
+				if r.Recent[i].ID == c.RequestID {
+					r.Recent[i] = Settled{ID: c.RequestID, OK: true, LeadID: c.LeadID, SLADueAt: c.SLADueAt}
+				}
+			}
+			r.Claims = append(r.Claims, c.At)
+			r.ClaimsWon++
+			ev := m.repEvent(r, "claim_settled_late", c.RequestID+"/settled_late", c.At)
+			ev.LeadID, ev.RequestID = c.LeadID, c.RequestID
+			return Result{State: r, Events: []schemas.Event{ev}}
+		}
 		return Result{}
 	}
 	r := cur.clone()
 	res, reserved := r.Pending[c.RequestID]
 	delete(r.Pending, c.RequestID)
 	r.remember(Settled{ID: c.RequestID, OK: c.OK, Code: c.Code, LeadID: c.LeadID, SLADueAt: c.SLADueAt})
+	if !c.OK && c.Code == lead.CodeReservationExpired {
+		ev := m.repEvent(r, "reservation_expired", c.RequestID+"/reservation_expired", c.At)
+		ev.LeadID, ev.RequestID, ev.Reason = c.LeadID, c.RequestID, "cancelled before the lead decided"
+		return Result{State: r, Events: []schemas.Event{ev}}
+	}
 	if c.OK {
 		at := c.At
 		if reserved {
@@ -450,7 +528,13 @@ func (m Machine) StartBrowse(cur *Rep, c schemas.RepCommand) Result {
 // a claim starts the cooldown. A stale timer (window closed or reopened)
 // does nothing.
 func (m Machine) TimerFired(cur *Rep, c schemas.RepCommand) Result {
-	if cur == nil || c.Timer != timer.Browse || c.Seq != cur.BrowseSeq || cur.BrowseUntil == 0 {
+	if cur == nil {
+		return Result{}
+	}
+	if c.Timer == timer.Reservation || c.Timer == timer.ReservationRefund {
+		return m.expireReservation(cur, c)
+	}
+	if c.Timer != timer.Browse || c.Seq != cur.BrowseSeq || cur.BrowseUntil == 0 {
 		return Result{}
 	}
 	r := cur.clone()

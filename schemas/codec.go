@@ -28,6 +28,7 @@ type Schema struct {
 	Text     string
 	Codec    *goavro.Codec
 	defaults map[string]any
+	shape    *shape // to check counts and lengths before goavro allocates
 }
 
 var (
@@ -77,7 +78,11 @@ func Parse(file, text string) (*Schema, error) {
 			defaults[f.Name] = v
 		}
 	}
-	return &Schema{File: file, Name: c.Schema(), Text: text, Codec: c, defaults: defaults}, nil
+	sh, err := parseShape(text)
+	if err != nil {
+		return nil, fmt.Errorf("schemas: %s: %w", file, err)
+	}
+	return &Schema{File: file, Name: c.Schema(), Text: text, Codec: c, defaults: defaults, shape: sh}, nil
 }
 
 // All returns every embedded schema, sorted by file name.

@@ -16,16 +16,18 @@ const (
 	TimerFired       = "timer_fired"       // timers -> rep or lead
 
 	// lead.commands
-	ClaimReserved = "claim_reserved" // rep -> lead
-	HoldRequested = "hold_requested" // rep -> lead
-	HoldReleased  = "hold_released"  // rep -> lead: the rep opened another lead
-	Contact       = "contact"        // API -> lead
-	Outcome       = "outcome"        // API -> lead
-	Assign        = "assign"         // dispatcher or manager -> lead
+	ClaimReserved  = "claim_reserved"  // rep -> lead
+	ClaimCancelled = "claim_cancelled" // rep -> lead: the reservation timed out; settle it now
+	HoldRequested  = "hold_requested"  // rep -> lead
+	HoldReleased   = "hold_released"   // rep -> lead: the rep opened another lead
+	Contact        = "contact"         // API -> lead
+	Outcome        = "outcome"         // API -> lead
+	Assign         = "assign"          // dispatcher or manager -> lead
 
 	// timers
 	TimerSchedule = "schedule"
-	TimerFire     = "fire"
+	TimerFire     = "fire" // ticker -> timers: emit timer_fired (again, until done)
+	TimerDone     = "done" // target -> timers: timer_fired arrived; drop the row
 
 	// dispatch
 	Roster   = "roster"

@@ -53,7 +53,7 @@ type RepCommand struct {
 	QuotaHour int32  `avro:"quota_hour"`
 	QuotaDay  int32  `avro:"quota_day"`
 	QuotaWeek int32  `avro:"quota_week"`
-	Reason    string `avro:"reason"`
+	Reason    string `avro:"reason" limit:"2048"`
 	By        string `avro:"by"`
 }
 
@@ -77,7 +77,7 @@ type Decision struct {
 	RequestID     string `avro:"request_id"`
 	OK            bool   `avro:"ok"`
 	Code          string `avro:"code"`
-	Message       string `avro:"message"`
+	Message       string `avro:"message" limit:"2048"`
 	At            int64  `avro:"at"`
 	LeadID        string `avro:"lead_id"`
 	RepID         string `avro:"rep_id"`
@@ -148,6 +148,7 @@ type TimerCommand struct {
 	Key     string `avro:"key"`
 	Seq     int32  `avro:"seq"`
 	DueAt   int64  `avro:"due_at"`
+	FiredAt int64  `avro:"fired_at"`
 }
 
 // DispatchCommand feeds the dispatcher: pool rosters and reassignments.

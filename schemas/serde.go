@@ -22,14 +22,20 @@ type Serde struct {
 	reg *sr.Client
 
 	mu   sync.RWMutex
-	ids  map[string]int        // schema file -> registered id
-	byID map[int]*goavro.Codec // writer schemas seen
+	ids  map[string]int // schema file -> registered id
+	byID map[int]writer // writer schemas seen
+}
+
+// writer is a writer's schema: its codec and its shape (for the bounds check).
+type writer struct {
+	codec *goavro.Codec
+	shape *shape
 }
 
 // NewSerde returns a plain-Avro serde when registryURL is empty; otherwise
 // it registers every embedded schema and fails if the registry refuses one.
 func NewSerde(ctx context.Context, registryURL string) (*Serde, error) {
-	s := &Serde{ids: map[string]int{}, byID: map[int]*goavro.Codec{}}
+	s := &Serde{ids: map[string]int{}, byID: map[int]writer{}}
 	if registryURL == "" {
 		return s, nil
 	}
@@ -44,7 +50,7 @@ func NewSerde(ctx context.Context, registryURL string) (*Serde, error) {
 			return nil, fmt.Errorf("schema registry: registering %s: %w", sch.Name, err)
 		}
 		s.ids[sch.File] = id
-		s.byID[id] = sch.Codec
+		s.byID[id] = writer{sch.Codec, sch.shape}
 	}
 	return s, nil
 }
@@ -67,13 +73,20 @@ func (s *Serde) Encode(r Record) ([]byte, error) {
 	return out, nil
 }
 
+// ErrEmpty is returned for a record without a value (a tombstone).
+var ErrEmpty = errors.New("record has no value (a tombstone): nothing to apply")
+
 // ErrFraming is returned for bytes that do not carry the expected header.
 var ErrFraming = errors.New("not a schema-registry framed record (magic byte 0 + schema id)")
 
 // Decode reads one record into r; any error means the bytes are not a valid
-// record of r's type.
+// record of r's type. Counts and lengths are checked against the bytes
+// before goavro allocates anything (ErrBounds).
 func (s *Serde) Decode(ctx context.Context, b []byte, r Record) error {
-	codec := Of(r).Codec
+	if b == nil {
+		return ErrEmpty
+	}
+	w := writer{Of(r).Codec, Of(r).shape}
 	if s.reg != nil {
 		if len(b) < 5 || b[0] != 0 {
 			return ErrFraming
@@ -83,8 +96,12 @@ func (s *Serde) Decode(ctx context.Context, b []byte, r Record) error {
 		if err != nil {
 			return err
 		}
-		codec, b = c, b[5:]
+		w, b = c, b[5:]
 	}
+	if err := checkBounds(w.shape, b); err != nil {
+		return fmt.Errorf("decode %s: %w", Of(r).Name, err)
+	}
+	codec := w.codec
 	native, rest, err := codec.NativeFromBinary(b)
 	if err != nil {
 		return fmt.Errorf("decode %s: %w", codec.Schema(), err)
@@ -102,23 +119,28 @@ func (s *Serde) Decode(ctx context.Context, b []byte, r Record) error {
 	return nil
 }
 
-func (s *Serde) writerCodec(ctx context.Context, id int) (*goavro.Codec, error) {
+func (s *Serde) writerCodec(ctx context.Context, id int) (writer, error) {
 	s.mu.RLock()
-	c := s.byID[id]
+	w, ok := s.byID[id]
 	s.mu.RUnlock()
-	if c != nil {
-		return c, nil
+	if ok {
+		return w, nil
 	}
 	sch, err := s.reg.SchemaByID(ctx, id)
 	if err != nil {
-		return nil, fmt.Errorf("schema id %d: %w", id, err)
+		return writer{}, fmt.Errorf("schema id %d: %w", id, err)
 	}
-	c, err = goavro.NewCodec(sch.Schema)
+	c, err := goavro.NewCodec(sch.Schema)
 	if err != nil {
-		return nil, fmt.Errorf("schema id %d: %w", id, err)
+		return writer{}, fmt.Errorf("schema id %d: %w", id, err)
 	}
+	sh, err := parseShape(sch.Schema)
+	if err != nil {
+		return writer{}, fmt.Errorf("schema id %d: %w", id, err)
+	}
+	w = writer{c, sh}
 	s.mu.Lock()
-	s.byID[id] = c
+	s.byID[id] = w
 	s.mu.Unlock()
-	return c, nil
+	return w, nil
 }

@@ -8,14 +8,14 @@ import (
 	"github.com/orchard-leads/orchard/clock"
 )
 
-// Table lists the row keys of timers due at or before a time (a range scan
-// of the timers table).
+// Table lists the row keys of timers due at or before a time that are to
+// fire now (ShouldFire): a range scan of the timers table.
 type Table interface {
 	DueTimers(upTo time.Time) ([]string, error)
 }
 
 // Ticker asks every due timer to fire. Several tickers (one per instance)
-// may run: firing a timer twice is harmless, the second finds no row.
+// may run: a timer fired twice acts once (its target checks the epoch).
 type Ticker struct {
 	Clock clock.Clock
 	Table Table

@@ -18,9 +18,11 @@ import (
 
 // Kinds of timers.
 const (
-	Hold   = "hold"   // a detail hold runs out (target lead)
-	SLA    = "sla"    // the first-contact SLA is due (target lead)
-	Browse = "browse" // a rep's browse window runs out (target rep)
+	Hold              = "hold"               // a detail hold runs out (target lead)
+	SLA               = "sla"                // the first-contact SLA is due (target lead)
+	Browse            = "browse"             // a rep's browse window runs out (target rep)
+	Reservation       = "reservation"        // a claim's quota reservation is unsettled too long: ask the lead (target rep)
+	ReservationRefund = "reservation_refund" // ... and the lead did not answer either: refund (target rep)
 )
 
 // Targets.
@@ -54,6 +56,14 @@ func New(kind, target, key string, seq int32, due int64, at int64) schemas.Timer
 		Bucket: Bucket(time.UnixMilli(due)), Type: schemas.TimerSchedule, At: at,
 		TimerID: fmt.Sprintf("%s/%s/%d", kind, key, seq), Kind: kind, Target: target, Key: key, Seq: seq, DueAt: due,
 	}
+}
+
+// Done is the acknowledgement a target sends once it has the timer_fired
+// of a timer: only then may the row go (see processors/timers.go).
+func Done(kind, target, key string, seq int32, due int64) schemas.TimerCommand {
+	t := New(kind, target, key, seq, due, due)
+	t.Type = schemas.TimerDone
+	return t
 }
 
 // Key is a timer's row key: "<bucket>/<timer id>".

@@ -95,11 +95,32 @@ func (s Set) All() []Spec {
 type Config struct {
 	Partitions  int32 // every topic gets this many
 	Replication int16 // -1: the broker's default
+	// MinInsync is min.insync.replicas of created topics: with acks=all a
+	// write is acknowledged once this many replicas have it. 0 or 1: the
+	// broker's default.
+	MinInsync int
 }
 
-func (s Spec) configs() map[string]*string {
+// Validate refuses settings that cannot be durable or cannot work.
+func (c Config) Validate() error {
+	if c.Partitions < 1 {
+		return fmt.Errorf("topics: partitions must be at least 1, got %d", c.Partitions)
+	}
+	if c.Replication == 0 || c.Replication < -1 {
+		return fmt.Errorf("topics: replication must be at least 1 (or -1 for the broker's default), got %d", c.Replication)
+	}
+	if c.Replication > 0 && c.MinInsync > int(c.Replication) {
+		return fmt.Errorf("topics: min.insync.replicas %d exceeds the replication factor %d: no write could ever be acknowledged", c.MinInsync, c.Replication)
+	}
+	return nil
+}
+
+func (s Spec) configs(cfg Config) map[string]*string {
 	str := func(v string) *string { return &v }
 	c := map[string]*string{}
+	if cfg.MinInsync > 1 {
+		c["min.insync.replicas"] = str(strconv.Itoa(cfg.MinInsync))
+	}
 	if s.Compact {
 		c["cleanup.policy"] = str("compact")
 	} else if s.Retention > 0 {
@@ -113,8 +134,11 @@ func (s Spec) configs() map[string]*string {
 // Create makes every missing topic (idempotent) and then verifies all of
 // them with Check.
 func (set Set) Create(ctx context.Context, adm *kadm.Client, cfg Config) error {
-	if cfg.Partitions < 1 {
-		return fmt.Errorf("topics: partitions must be at least 1, got %d", cfg.Partitions)
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if err := checkBrokers(ctx, adm, cfg); err != nil {
+		return err
 	}
 	existing, err := adm.ListTopics(ctx)
 	if err != nil {
@@ -124,7 +148,7 @@ func (set Set) Create(ctx context.Context, adm *kadm.Client, cfg Config) error {
 		if existing.Has(s.Name) {
 			continue
 		}
-		resp, err := adm.CreateTopic(ctx, cfg.Partitions, cfg.Replication, s.configs(), s.Name)
+		resp, err := adm.CreateTopic(ctx, cfg.Partitions, cfg.Replication, s.configs(cfg), s.Name)
 		if err == nil {
 			err = resp.Err
 		}
@@ -148,7 +172,45 @@ func (set Set) Create(ctx context.Context, adm *kadm.Client, cfg Config) error {
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
-	return CheckDescribed(ds)
+	if err := CheckDescribed(ds); err != nil {
+		return err
+	}
+	return checkReplication(ds, cfg)
+}
+
+// checkBrokers refuses a replication factor the cluster cannot hold.
+func checkBrokers(ctx context.Context, adm *kadm.Client, cfg Config) error {
+	if cfg.Replication <= 1 {
+		return nil
+	}
+	md, err := adm.BrokerMetadata(ctx)
+	if err != nil {
+		return fmt.Errorf("topics: list brokers: %w", err)
+	}
+	if n := len(md.Brokers); n < int(cfg.Replication) {
+		return fmt.Errorf("topics: --replication %d needs at least %d brokers; the cluster has %d (for a single development broker pass --replication 1 --min-insync-replicas 1)",
+			cfg.Replication, cfg.Replication, n)
+	}
+	return nil
+}
+
+// checkReplication refuses topics replicated less than asked: a write
+// acknowledged by too few replicas can vanish with a leader change.
+func checkReplication(ds []Described, cfg Config) error {
+	if cfg.Replication <= 1 {
+		return nil
+	}
+	var weak []string
+	for _, d := range ds {
+		if d.Exists && d.Replication < cfg.Replication {
+			weak = append(weak, fmt.Sprintf("%s=%d", d.Name, d.Replication))
+		}
+	}
+	if len(weak) > 0 {
+		return fmt.Errorf("topics: replication factor below --replication %d: %s (raise it with kafka-reassign-partitions, or start with the factor the topics have)",
+			cfg.Replication, strings.Join(weak, ", "))
+	}
+	return nil
 }
 
 func allExist(ds []Described) bool {
@@ -163,8 +225,9 @@ func allExist(ds []Described) bool {
 // Described is one topic as the cluster reports it.
 type Described struct {
 	Spec
-	Partitions int32
-	Exists     bool
+	Partitions  int32
+	Replication int16 // of partition 0
+	Exists      bool
 }
 
 // Describe reports every declared topic's partition count.
@@ -182,21 +245,28 @@ func (set Set) Describe(ctx context.Context, adm *kadm.Client) ([]Described, err
 		d := Described{Spec: s}
 		if td, ok := details[s.Name]; ok && td.Err == nil {
 			d.Exists, d.Partitions = true, int32(len(td.Partitions))
+			if p, ok := td.Partitions[0]; ok {
+				d.Replication = int16(len(p.Replicas))
+			}
 		}
 		out = append(out, d)
 	}
 	return out, nil
 }
 
-// Check refuses a missing topic and topics whose partition counts break
+// Check refuses a missing topic, topics whose partition counts break
 // co-partitioning (a Goka processor reads partition i of each of its inputs
-// and its table together; different counts would split one key's history).
-func (set Set) Check(ctx context.Context, adm *kadm.Client) error {
+// and its table together; different counts would split one key's history)
+// and topics replicated less than cfg asks.
+func (set Set) Check(ctx context.Context, adm *kadm.Client, cfg Config) error {
 	ds, err := set.Describe(ctx, adm)
 	if err != nil {
 		return err
 	}
-	return CheckDescribed(ds)
+	if err := CheckDescribed(ds); err != nil {
+		return err
+	}
+	return checkReplication(ds, cfg)
 }
 
 // CheckDescribed is Check on already described topics.

@@ -163,7 +163,9 @@ func serveCmd(use, short string, what app.Components) *cobra.Command {
 	f.IntVar(&cfg.EmbeddedPort, "embedded-port", 19092, "port of the in-process Kafka")
 	f.Int32Var(&cfg.Partitions, "partitions", 8, "partitions of every topic Orchard creates")
 	f.StringVar(&prefix, "topic-prefix", "", "prefix of every topic and consumer group name (several deployments on one cluster)")
-	f.IntVar(&repl, "replication", -1, "replication factor of created topics (-1: the broker's default)")
+	f.IntVar(&repl, "replication", 3, "replication factor of created topics, checked against the cluster at start (the embedded broker: always 1)")
+	f.IntVar(&cfg.MinInsync, "min-insync-replicas", 2, "min.insync.replicas of created topics: replicas that must have a write before it is acknowledged (the embedded broker: 1)")
+	f.IntVar(&cfg.MaxRecordBytes, "max-record-bytes", 1_000_000, "largest record Orchard writes (keep at or below the broker's message.max.bytes); lead field limits derive from it")
 	f.DurationVar(&cfg.DecisionTimeout, "decision-timeout", 5*time.Second, "how long an API call waits for its decision")
 	return cmd
 }
@@ -196,7 +198,7 @@ func tokenCmd() *cobra.Command {
 func topicsCmd() *cobra.Command {
 	var brokers, prefix string
 	var partitions int32
-	var repl int
+	var repl, minInsync int
 	// withAdmin runs fn with an admin client and a context that ends on
 	// SIGINT/SIGTERM.
 	withAdmin := func(cmd *cobra.Command, fn func(context.Context, *kadm.Client) error) error {
@@ -219,7 +221,7 @@ func topicsCmd() *cobra.Command {
 		Use: "create", Short: "Create every topic of topics/ (idempotent) and check co-partitioning", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withAdmin(cmd, func(ctx context.Context, adm *kadm.Client) error {
-				if err := topics.New(prefix).Create(ctx, adm, topics.Config{Partitions: partitions, Replication: int16(repl)}); err != nil {
+				if err := topics.New(prefix).Create(ctx, adm, topics.Config{Partitions: partitions, Replication: int16(repl), MinInsync: minInsync}); err != nil {
 					return err
 				}
 				fmt.Println("topics ready")
@@ -228,7 +230,8 @@ func topicsCmd() *cobra.Command {
 		},
 	}
 	create.Flags().Int32Var(&partitions, "partitions", 8, "partitions of every created topic")
-	create.Flags().IntVar(&repl, "replication", -1, "replication factor (-1: the broker's default)")
+	create.Flags().IntVar(&repl, "replication", 3, "replication factor, checked against the cluster's broker count")
+	create.Flags().IntVar(&minInsync, "min-insync-replicas", 2, "min.insync.replicas of the created topics")
 	describe := &cobra.Command{
 		Use: "describe", Short: "Show every declared topic and check co-partitioning", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

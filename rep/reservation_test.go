@@ -1,0 +1,131 @@
+package rep
+
+import (
+	"testing"
+	"time"
+
+	"github.com/orchard-leads/orchard/lead"
+	"github.com/orchard-leads/orchard/schemas"
+	"github.com/orchard-leads/orchard/timer"
+)
+
+func fired(kind string, seq int32, at time.Time) schemas.RepCommand {
+	return schemas.RepCommand{RepID: "ana", RequestID: kind + "/fired", Type: schemas.TimerFired, Timer: kind, Seq: seq, At: ms(at)}
+}
+
+func reserve(t *testing.T, r *Rep, id string, at time.Time) (*Rep, Reservation, schemas.TimerCommand) {
+	t.Helper()
+	res := m.RequestClaim(r, cmd(schemas.ClaimRequested, id, at))
+	if res.State == nil || len(res.Timers) != 1 || res.Timers[0].Kind != timer.Reservation {
+		t.Fatalf("reservation without its timer: %+v", res)
+	}
+	return res.State, res.State.Pending[id], res.Timers[0]
+}
+
+// The claim_reserved is lost: the reservation timer asks the lead to settle
+// (claim_cancelled), the lead refuses the claim for good, the quota comes
+// back, and the lost claim arriving late is refused the same way.
+func TestLostClaimIsCancelledThroughTheLead(t *testing.T) {
+	lm := lead.Machine{Policy: m.Policy}
+	r := m.Upsert(nil, upsert(ms(mon))).State
+	r, res, tm := reserve(t, r, "c1", mon)
+	if tm.DueAt != ms(mon.Add(30*time.Second)) {
+		t.Fatalf("timer due %d", tm.DueAt)
+	}
+	if m.Usage(r, ms(mon)).Pending != 1 {
+		t.Fatal("reservation does not count")
+	}
+	out := m.TimerFired(r, fired(timer.Reservation, res.Seq, mon.Add(30*time.Second)))
+	if out.State == nil || len(out.Forward) != 1 || out.Forward[0].Type != schemas.ClaimCancelled || len(out.Timers) != 1 || out.Timers[0].Kind != timer.ReservationRefund {
+		t.Fatalf("cancel: %+v", out)
+	}
+	// Replayed, the timer emits the same again (a crash may have lost them) and changes nothing.
+	if again := m.TimerFired(out.State, fired(timer.Reservation, res.Seq, mon.Add(30*time.Second))); again.State != nil || len(again.Forward) != 1 || len(again.Timers) != 1 {
+		t.Fatalf("replayed cancel: %+v", again)
+	}
+	r = out.State
+	l := lm.Intake(nil, schemas.LeadIntake{LeadID: "L-c1", Kind: "qualified", At: 1, Company: "A", Source: "mql", Score: 50}).State
+	pick := lead.Pick{RequestID: "c1", Rep: "ana", RepTier: 1, At: out.Forward[0].At}
+	cancelled := lm.CancelClaim(l, pick)
+	if cancelled.Decision.Code != lead.CodeReservationExpired || len(cancelled.ToReps) != 1 || cancelled.ToReps[0].OK {
+		t.Fatalf("lead on cancel: %+v", cancelled)
+	}
+	settled := m.Settle(r, cancelled.ToReps[0])
+	if len(settled.State.Pending) != 0 || len(settled.Events) != 1 || settled.Events[0].Type != "reservation_expired" {
+		t.Fatalf("refund: %+v", settled)
+	}
+	if u := m.Usage(settled.State, ms(mon.Add(time.Minute))); u.Hour != 0 {
+		t.Fatalf("quota not refunded: %+v", u)
+	}
+	// The lost claim_reserved turns up: refused, the lead stays in the pool.
+	late := lm.Claim(cancelled.State, pick)
+	if late.Decision.OK || late.Decision.Code != lead.CodeReservationExpired || late.State != nil && late.State.Owner != "" {
+		t.Fatalf("late claim: %+v", late.Decision)
+	}
+	if again := m.Settle(settled.State, late.ToReps[0]); again.State != nil {
+		t.Fatalf("second settle changed the ledger: %+v", again)
+	}
+	// The refund timer, due later, finds nothing.
+	if refund := m.TimerFired(settled.State, fired(timer.ReservationRefund, res.Seq, mon.Add(time.Minute))); refund.State != nil {
+		t.Fatalf("refund after settle: %+v", refund)
+	}
+}
+
+// The lead answers the cancel with a win it had already decided: the claim
+// counts, once.
+func TestCancelOfADecidedClaimGetsItsAnswer(t *testing.T) {
+	lm := lead.Machine{Policy: m.Policy}
+	r := m.Upsert(nil, upsert(ms(mon))).State
+	r, res, _ := reserve(t, r, "c1", mon)
+	l := lm.Intake(nil, schemas.LeadIntake{LeadID: "L-c1", Kind: "qualified", At: 1, Company: "A", Source: "mql", Score: 50}).State
+	pick := lead.Pick{RequestID: "c1", Rep: "ana", RepTier: 1, At: ms(mon)}
+	won := lm.Claim(l, pick) // decided, but its settle is lost
+	r = m.TimerFired(r, fired(timer.Reservation, res.Seq, mon.Add(30*time.Second))).State
+	again := lm.CancelClaim(won.State, pick)
+	if !again.Decision.OK || len(again.ToReps) != 1 || !again.ToReps[0].OK {
+		t.Fatalf("cancel of a won claim: %+v", again)
+	}
+	st := m.Settle(r, again.ToReps[0]).State
+	if len(st.Pending) != 0 || m.Usage(st, ms(mon.Add(time.Minute))).Hour != 1 || st.ClaimsWon != 1 {
+		t.Fatalf("after the answer: %+v", st)
+	}
+}
+
+// Neither the claim nor the cancel gets an answer (both dead-lettered):
+// the refund timer gives the quota back; a win turning up later is booked
+// once.
+func TestUnansweredReservationIsRefundedAndALateWinBookedOnce(t *testing.T) {
+	r := m.Upsert(nil, upsert(ms(mon))).State
+	r, res, _ := reserve(t, r, "c1", mon)
+	r = m.TimerFired(r, fired(timer.Reservation, res.Seq, mon.Add(30*time.Second))).State
+	out := m.TimerFired(r, fired(timer.ReservationRefund, res.Seq, mon.Add(time.Minute)))
+	if out.State == nil || len(out.State.Pending) != 0 || len(out.Events) != 1 || out.Events[0].Type != "reservation_expired" {
+		t.Fatalf("refund: %+v", out)
+	}
+	r = out.State
+	if m.Usage(r, ms(mon.Add(time.Minute))).Hour != 0 {
+		t.Fatal("not refunded")
+	}
+	late := cmd(schemas.ClaimSettled, "c1", mon.Add(2*time.Minute))
+	late.OK = true
+	booked := m.Settle(r, late)
+	if booked.State == nil || booked.State.ClaimsWon != 1 || len(booked.Events) != 1 || booked.Events[0].Type != "claim_settled_late" {
+		t.Fatalf("late win: %+v", booked)
+	}
+	if twice := m.Settle(booked.State, late); twice.State != nil {
+		t.Fatalf("late win booked twice: %+v", twice)
+	}
+}
+
+func TestTooManyClaimsInFlightAreRefused(t *testing.T) {
+	r := m.Upsert(nil, upsert(ms(mon))).State
+	big := 10000
+	r.Quotas = Overrides{PerHour: &big, PerDay: &big, PerWeek: &big}
+	for i := range maxPending {
+		r, _, _ = reserve(t, r, string(rune('a'+i%26))+string(rune('a'+i/26)), mon)
+	}
+	res := m.RequestClaim(r, cmd(schemas.ClaimRequested, "one-more", mon))
+	if res.Decision == nil || res.Decision.Code != CodeInFlight {
+		t.Fatalf("claim %d in flight: %+v", maxPending+1, res.Decision)
+	}
+}
