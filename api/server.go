@@ -184,10 +184,23 @@ func statusOf(code string) int {
 	return http.StatusConflict
 }
 
+// Body limits: a lead may carry up to lead.Limits.Lead bytes of text, and
+// JSON may spell each character in six (\u003c), so lead bodies get room
+// for the field limits to speak (400 too_large naming the field); every
+// other body is small.
+const (
+	maxLeadBody  = 8 << 20
+	maxOtherBody = 64 << 10
+)
+
 // decodeBody reads a JSON object strictly: unknown fields and wrong types
 // are refused with the field's name.
 func decodeBody(r *http.Request, v any) *lead.FieldError {
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<20))
+	limit := int64(maxOtherBody)
+	if _, isLead := v.(*leadBody); isLead {
+		limit = maxLeadBody
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, limit))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
 	if err == nil {
@@ -205,7 +218,7 @@ func decodeBody(r *http.Request, v any) *lead.FieldError {
 	case errors.As(err, &se):
 		return &lead.FieldError{Field: "(body)", Reason: fmt.Sprintf("malformed JSON at byte %d: %v", se.Offset, err)}
 	case errors.As(err, &mbe):
-		return &lead.FieldError{Field: "(body)", Reason: "larger than 1 MiB", Code: lead.CodeTooLarge}
+		return &lead.FieldError{Field: "(body)", Reason: fmt.Sprintf("larger than %d bytes", limit), Code: lead.CodeTooLarge}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return &lead.FieldError{Field: f, Reason: "unknown field"}

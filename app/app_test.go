@@ -22,10 +22,7 @@ import (
 // Fifty reps claim one lead at the same moment: one wins, 49 are told
 // already_claimed, the CRMs see one assignment, ClickHouse counts one claim.
 func TestFiftyRepsRaceForOneLead(t *testing.T) {
-	chDSN := ""
-	if testenv.RealKafka() {
-		chDSN = testenv.ClickHouse(t)
-	}
+	chDSN := testenv.OptionalClickHouse(t)
 	n := start(t, Config{ClickHouse: chDSN})
 	const reps = 50
 	for i := range reps {

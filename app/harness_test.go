@@ -32,7 +32,11 @@ func TestMain(m *testing.M) {
 	} else {
 		fmt.Println("app tests run against: kfake (in-process); `make test` repeats them on a real broker")
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if n := testenv.ClickHouseNotRun(); n > 0 {
+		fmt.Printf("app tests: %d tests ran WITHOUT their ClickHouse assertions (no server in this run)\n", n)
+	}
+	os.Exit(code)
 }
 
 // node is one running `orchard run` for a test.

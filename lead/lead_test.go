@@ -119,12 +119,14 @@ func TestIntakeLimits(t *testing.T) {
 	lim := LimitsFor(DefaultMaxRecordBytes)
 	base := schemas.LeadIntake{LeadID: "L1", Kind: KindQualified, At: 1, Company: "Acme", Source: "mql", Score: 50}
 	cases := map[string]func(in *schemas.LeadIntake){
-		"notes":                func(in *schemas.LeadIntake) { in.Notes = strings.Repeat("<", 200_000) },
-		"company":              func(in *schemas.LeadIntake) { in.Company = strings.Repeat("a", lim.Text+1) },
-		"history":              func(in *schemas.LeadIntake) { in.History = make([]string, lim.HistoryItems+1) },
-		"history[1]":           func(in *schemas.LeadIntake) { in.History = []string{"ok", strings.Repeat("h", lim.HistoryItem+1)} },
-		"form_answers":         func(in *schemas.LeadIntake) { in.FormAnswers = bigForm(lim.FormAnswers + 1) },
-		"form_answers (a key)": func(in *schemas.LeadIntake) { in.FormAnswers = map[string]string{strings.Repeat("k", lim.FormKey+1): "v"} },
+		"notes":        func(in *schemas.LeadIntake) { in.Notes = strings.Repeat("<", 200_000) },
+		"company":      func(in *schemas.LeadIntake) { in.Company = strings.Repeat("a", lim.Text+1) },
+		"history":      func(in *schemas.LeadIntake) { in.History = make([]string, lim.HistoryItems+1) },
+		"history[1]":   func(in *schemas.LeadIntake) { in.History = []string{"ok", strings.Repeat("h", lim.HistoryItem+1)} },
+		"form_answers": func(in *schemas.LeadIntake) { in.FormAnswers = bigForm(lim.FormAnswers + 1) },
+		"form_answers (a key)": func(in *schemas.LeadIntake) {
+			in.FormAnswers = map[string]string{strings.Repeat("k", lim.FormKey+1): "v"}
+		},
 		"(lead)": func(in *schemas.LeadIntake) {
 			for range 70 {
 				in.History = append(in.History, strings.Repeat("h", lim.HistoryItem))

@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -85,6 +86,25 @@ func ClickHouse(t testing.TB) string {
 	}
 	return fmt.Sprintf("clickhouse://%s/orchard_test_%s", addr, ID())
 }
+
+var clickHouseNotRun atomic.Int32
+
+// OptionalClickHouse is ClickHouse for a test whose ClickHouse assertions
+// come on top of its own: "" when no server is configured (the fast run),
+// logged in the test and counted for ClickHouseNotRun, so a check that did
+// not run says so. With ORCHARD_TEST_REQUIRE=1 a missing server fails.
+func OptionalClickHouse(t testing.TB) string {
+	t.Helper()
+	if os.Getenv("ORCHARD_TEST_CLICKHOUSE") == "" && !required() {
+		clickHouseNotRun.Add(1)
+		t.Log("ClickHouse assertions NOT run: no server here (the integration run of `make test` has one)")
+		return ""
+	}
+	return ClickHouse(t)
+}
+
+// ClickHouseNotRun is how many tests left out their ClickHouse assertions.
+func ClickHouseNotRun() int { return int(clickHouseNotRun.Load()) }
 
 // ID is a short random id for names that must not collide between tests.
 func ID() string {
