@@ -4,7 +4,7 @@ GO      ?= go
 BIN     := bin/orchard
 SVC_DIR ?= $(CURDIR)/.cache/services
 
-.PHONY: run build test test-fast test-integration sqlcheck bench lint services-up services-down clean
+.PHONY: run build test test-fast test-integration fuzz sqlcheck bench lint services-up services-down clean
 
 run: build
 	scripts/run.sh
@@ -12,12 +12,25 @@ run: build
 build:
 	$(GO) build -o $(BIN) ./cmd/orchard
 
-# Everything CI runs: lint, the fast suite (goka/tester, kfake), then the
-# same end-to-end suite against a real Apache Kafka broker and ClickHouse.
-test: lint test-fast test-integration
+# Everything CI runs: lint, the fast suite with the race detector (goka/tester,
+# kfake), a short run of every fuzz target, then the same end-to-end suite
+# (chaos included) against a real Apache Kafka broker and ClickHouse.
+test: lint test-fast fuzz-short test-integration
 
 test-fast:
-	$(GO) test -count=1 ./...
+	$(GO) test -race -count=1 ./...
+
+# Go native fuzzing; the committed corpus (*/testdata/fuzz) runs in every
+# `go test`. `make fuzz` runs each target for FUZZTIME (default 2m).
+FUZZTIME ?= 2m
+FUZZ_TARGETS := schemas:FuzzDecode api:FuzzIntakeJSON policy:FuzzParse auth:FuzzVerify
+fuzz:
+	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \
+	  echo "== fuzz $$name ($$pkg, $(FUZZTIME))"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) ./$$pkg || exit 1; done
+
+fuzz-short:
+	$(MAKE) fuzz FUZZTIME=10s
 
 test-integration:
 	scripts/integration.sh

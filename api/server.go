@@ -221,6 +221,9 @@ func decodeBody(r *http.Request, v any) *lead.FieldError {
 		return &lead.FieldError{Field: "(body)", Reason: fmt.Sprintf("larger than %d bytes", limit), Code: lead.CodeTooLarge}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		if f == "" {
+			return &lead.FieldError{Field: "(body)", Reason: `unknown field ""`}
+		}
 		return &lead.FieldError{Field: f, Reason: "unknown field"}
 	}
 	return &lead.FieldError{Field: "(body)", Reason: err.Error()}

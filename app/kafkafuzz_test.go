@@ -1,0 +1,227 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/orchard-leads/orchard/auth"
+	"github.com/orchard-leads/orchard/bus"
+	"github.com/orchard-leads/orchard/internal/testenv"
+	"github.com/orchard-leads/orchard/schemas"
+	"github.com/orchard-leads/orchard/timer"
+)
+
+func mustSerde() *schemas.Serde {
+	s, _ := schemas.NewSerde(context.Background(), "")
+	return s
+}
+
+// badRecords makes n records for a topic that no processor may apply:
+// garbage, truncations of valid records, tombstones, empty values, 38-byte
+// block-count bombs, fields over their bounds, keys that do not match the
+// record, unknown types, invalid leads, and a few records of ~600 KB.
+func badRecords(rng *rand.Rand, topic string, valid func(i int) (string, schemas.Record), n int) []*kgo.Record {
+	serde := mustSerde()
+	out := make([]*kgo.Record, 0, n)
+	for i := range n {
+		key, rec := valid(i)
+		good, _ := serde.Encode(rec)
+		var v []byte
+		switch i % 9 {
+		case 0: // garbage
+			v = make([]byte, 1+rng.IntN(64))
+			for j := range v {
+				v[j] = byte(rng.UintN(256))
+			}
+		case 1: // truncated
+			v = good[:rng.IntN(len(good))]
+		case 2: // tombstone
+			v = nil
+		case 3: // empty
+			v = []byte{}
+		case 4: // a block-count bomb in place of the record's tail
+			v = append(append([]byte{}, good[:len(good)/2]...), 0xfe, 0xff, 0xff, 0xff, 0x0f)
+		case 5: // a key that does not match the record
+			key += "-other"
+			v = good
+		case 6: // a field over its bound, or an invalid lead
+			v = overBound(serde, rec)
+		case 7: // an unknown command type / kind
+			v = unknownType(serde, rec)
+		case 8:
+			if i%900 == 8 { // now and then a large record of garbage
+				v = make([]byte, 600_000)
+			} else {
+				v = append(good, 0x00) // trailing bytes
+			}
+		}
+		out = append(out, &kgo.Record{Topic: topic, Key: []byte(key), Value: v})
+	}
+	return out
+}
+
+func overBound(serde *schemas.Serde, r schemas.Record) []byte {
+	long := strings.Repeat("x", schemas.MaxField+1)
+	switch x := r.(type) {
+	case *schemas.LeadIntake:
+		c := *x
+		c.Score = 500
+		b, _ := serde.Encode(&c)
+		return b
+	case *schemas.RepUpsert:
+		c := *x
+		c.Tier = 9
+		b, _ := serde.Encode(&c)
+		return b
+	case *schemas.RepCommand:
+		c := *x
+		c.RequestID = long
+		b, _ := serde.Encode(&c)
+		return b
+	case *schemas.LeadCommand:
+		c := *x
+		c.RequestID = long
+		b, _ := serde.Encode(&c)
+		return b
+	case *schemas.TimerCommand:
+		c := *x
+		c.Target = "nowhere"
+		b, _ := serde.Encode(&c)
+		return b
+	case *schemas.DispatchCommand:
+		c := *x
+		c.ExcludeReps = make([]string, schemas.MaxItems+1)
+		b, _ := serde.Encode(&c)
+		return b
+	}
+	return nil
+}
+
+func unknownType(serde *schemas.Serde, r schemas.Record) []byte {
+	switch x := r.(type) {
+	case *schemas.LeadIntake:
+		c := *x
+		c.Kind = "resurrected"
+		b, _ := serde.Encode(&c)
+		return b
+	case *schemas.RepUpsert:
+		c := *x
+		c.Name = ""
+		b, _ := serde.Encode(&c)
+		return b
+	case *schemas.RepCommand:
+		c := *x
+		c.Type = "teleport"
+		b, _ := serde.Encode(&c)
+		return b
+	case *schemas.LeadCommand:
+		c := *x
+		c.Type = "teleport"
+		b, _ := serde.Encode(&c)
+		return b
+	case *schemas.TimerCommand:
+		c := *x
+		c.Type = "teleport"
+		b, _ := serde.Encode(&c)
+		return b
+	case *schemas.DispatchCommand:
+		c := *x
+		c.Type = "teleport"
+		b, _ := serde.Encode(&c)
+		return b
+	}
+	return nil
+}
+
+// TestCorruptRecordsOnEveryInputAreDeadLettered writes 24,000 bad records
+// (4,000 to each input topic): every one lands in the dead-letter topic
+// with its reason, none twice, and the processors still answer claims.
+func TestCorruptRecordsOnEveryInputAreDeadLettered(t *testing.T) {
+	n := start(t, Config{})
+	set := n.cfg.Topics
+	rng := rand.New(rand.NewPCG(6, 6))
+	const per = 4000
+	at := time.Now().UnixMilli()
+	var recs []*kgo.Record
+	recs = append(recs, badRecords(rng, set.LeadsIntake, func(i int) (string, schemas.Record) {
+		id := fmt.Sprint("FZ", i)
+		return id, &schemas.LeadIntake{LeadID: id, Kind: "qualified", At: at, Company: "A", Source: "mql", Score: 50, History: []string{"h"}, FormAnswers: map[string]string{"q": "a"}}
+	}, per)...)
+	recs = append(recs, badRecords(rng, set.RepsIntake, func(i int) (string, schemas.Record) {
+		id := fmt.Sprint("fz", i)
+		return id, &schemas.RepUpsert{RepID: id, At: at, Name: "R", Tier: 2, Active: true}
+	}, per)...)
+	recs = append(recs, badRecords(rng, set.RepCmds, func(i int) (string, schemas.Record) {
+		id := fmt.Sprint("fz", i)
+		return id, &schemas.RepCommand{RepID: id, RequestID: fmt.Sprint("r", i), Type: schemas.ClaimRequested, At: at, LeadID: "FZ1"}
+	}, per)...)
+	recs = append(recs, badRecords(rng, set.LeadCmds, func(i int) (string, schemas.Record) {
+		id := fmt.Sprint("FZ", i)
+		return id, &schemas.LeadCommand{LeadID: id, RequestID: fmt.Sprint("r", i), Type: schemas.Contact, At: at, By: "x", ByRole: "integration"}
+	}, per)...)
+	recs = append(recs, badRecords(rng, set.Timers, func(i int) (string, schemas.Record) {
+		tm := timer.New(timer.SLA, timer.TargetLead, fmt.Sprint("FZ", i), 1, at+int64(time.Hour/time.Millisecond), at)
+		return timer.Key(tm), &tm
+	}, per)...)
+	recs = append(recs, badRecords(rng, set.Dispatch, func(i int) (string, schemas.Record) {
+		return "*", &schemas.DispatchCommand{Pool: "*", Type: schemas.Reassign, At: at, RequestID: fmt.Sprint("r", i), LeadID: fmt.Sprint("FZ", i), ExcludeReps: []string{"a"}}
+	}, per)...)
+	cl, err := kgo.NewClient(append(bus.ProducerOpts(n.brokers, 0), kgo.ProducerLinger(5*time.Millisecond), kgo.MaxBufferedRecords(50_000))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	written := map[string]bool{}
+	for _, r := range cl.ProduceSync(context.Background(), recs...) {
+		if r.Err != nil {
+			t.Fatalf("write a bad record: %v", r.Err)
+		}
+		written[fmt.Sprintf("%s/%d/%d", r.Record.Topic, r.Record.Partition, r.Record.Offset)] = true
+	}
+	seen := map[string]int{}
+	reasons := map[string]int{}
+	testenv.CheckFor(t, 120*time.Second, time.Second, func() error {
+		seen = map[string]int{}
+		for _, r := range readAll(t, n.brokers, set.DeadLetter, len(written), 10*time.Second) {
+			d := decode[schemas.DeadLetter](t, r.Value)
+			if d.Error == "" {
+				t.Fatalf("dead letter without a reason: %+v", d)
+			}
+			id := fmt.Sprintf("%s/%d/%d", d.Topic, d.Partition, d.Offset)
+			seen[id]++
+			reasons[strings.SplitN(d.Error, ":", 2)[0]]++
+		}
+		if len(seen) < len(written) {
+			return fmt.Errorf("%d of %d bad records dead-lettered", len(seen), len(written))
+		}
+		return nil
+	})
+	for id := range written {
+		if seen[id] == 0 {
+			t.Errorf("not dead-lettered: %s", id)
+		}
+	}
+	dups := 0
+	for id, c := range seen {
+		if !written[id] {
+			t.Errorf("dead letter for a record not written here: %s", id)
+		}
+		dups += c - 1
+	}
+	if dups > 0 {
+		t.Errorf("%d records dead-lettered more than once (no crash happened: no redelivery expected)", dups)
+	}
+	n.mustRep("ana")
+	n.mustLead("FZ-ok", 70)
+	if r := n.call("POST", "/v1/leads/FZ-ok/claim", token(t, "ana", auth.RoleRep), nil); r.Status != 200 {
+		t.Fatalf("claim after the fuzz: %d %v", r.Status, r.Body)
+	}
+	fmt.Printf("kafka fuzz: %d bad records on 6 input topics, %d dead-lettered (%d kinds of reason), %d twice; processors still answer claims\n",
+		len(written), len(seen), len(reasons), dups)
+}
