@@ -33,6 +33,9 @@ func TestMain(m *testing.M) {
 		fmt.Println("app tests run against: kfake (in-process); `make test` repeats them on a real broker")
 	}
 	code := m.Run()
+	if chaosNotRun.Load() {
+		fmt.Println("app tests: the chaos suite did NOT run (it needs the real broker of the integration run)")
+	}
 	if n := testenv.ClickHouseNotRun(); n > 0 {
 		fmt.Printf("app tests: %d tests ran WITHOUT their ClickHouse assertions (no server in this run)\n", n)
 	}
@@ -122,6 +125,16 @@ func (n *node) call(method, path, tok string, body any) reply {
 // callWithHeader is call with one extra request header (when hk is set).
 func (n *node) callWithHeader(method, path, tok string, body any, hk, hv string) reply {
 	n.t.Helper()
+	r, err := n.try(method, path, tok, body, hk, hv)
+	if err != nil {
+		n.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return r
+}
+
+// try is a call that reports a transport error (the server is down)
+// instead of failing the test.
+func (n *node) try(method, path, tok string, body any, hk, hv string) (reply, error) {
 	var rd io.Reader
 	if s, ok := body.(string); ok {
 		rd = bytes.NewBufferString(s)
@@ -138,12 +151,12 @@ func (n *node) callWithHeader(method, path, tok string, body any, hk, hv string)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		n.t.Fatalf("%s %s: %v", method, path, err)
+		return reply{}, err
 	}
 	defer resp.Body.Close()
 	r := reply{Status: resp.StatusCode, Body: map[string]any{}}
 	_ = json.NewDecoder(resp.Body).Decode(&r.Body)
-	return r
+	return r, nil
 }
 
 func (n *node) mustRep(id string) {

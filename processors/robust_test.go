@@ -161,6 +161,11 @@ func TestTimerRowStaysUntilTheTargetHasTheFire(t *testing.T) {
 	if n := count(); n != 1 {
 		t.Fatalf("replayed fire emitted %d", n)
 	}
+	other := &schemas.TimerCommand{Bucket: tm.Bucket, Type: schemas.TimerFire, At: 5150} // another instance's ticker
+	s.send(top.Timers, key, other)
+	if n := count(); n != 0 {
+		t.Fatalf("a second ticker's fire within timer.Refire emitted %d", n)
+	}
 	done := timer.Done(timer.SLA, timer.TargetLead, "L1", 1, 5000)
 	s.send(top.Timers, timer.Key(done), &done)
 	if s.tt.TableValue(table, key) != nil {

@@ -80,6 +80,9 @@ func (p *Timers) command(ctx goka.Context, msg any) {
 			return // done already
 		}
 		t := *v.(*schemas.TimerCommand)
+		if t.FiredAt != 0 && c.At != t.FiredAt && c.At-t.FiredAt < timer.Refire.Milliseconds() {
+			return // another instance's ticker fired it just now; a replay of this very fire (same At) emits again
+		}
 		// The event time of a fired timer is its due time, whenever the
 		// ticker got to it: decisions do not depend on ticker lag.
 		id := t.TimerID + "/fired"

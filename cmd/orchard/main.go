@@ -167,6 +167,8 @@ func serveCmd(use, short string, what app.Components) *cobra.Command {
 	f.IntVar(&cfg.MinInsync, "min-insync-replicas", 2, "min.insync.replicas of created topics: replicas that must have a write before it is acknowledged (the embedded broker: 1)")
 	f.IntVar(&cfg.MaxRecordBytes, "max-record-bytes", 1_000_000, "largest record Orchard writes (keep at or below the broker's message.max.bytes); lead field limits derive from it")
 	f.DurationVar(&cfg.DecisionTimeout, "decision-timeout", 5*time.Second, "how long an API call waits for its decision")
+	f.DurationVar(&cfg.ReconcileEvery, "timer-reconcile-every", 30*time.Second, "how often the timer reconciler looks for lost timers (SLA, hold) and schedules them again")
+	f.DurationVar(&cfg.ReconcileGrace, "timer-reconcile-grace", 30*time.Second, "how overdue a timer must be before the reconciler calls it lost")
 	return cmd
 }
 
