@@ -31,7 +31,7 @@ type supervised struct {
 	args  []string
 	mu    sync.Mutex
 	cmd   *exec.Cmd
-	exits int // exits it was not killed for
+	exits int            // exits it was not killed for
 	why   map[string]int // last log line of each such exit
 	kills int
 	stop  bool
