@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -66,77 +67,45 @@ func badRecords(rng *rand.Rand, topic string, valid func(i int) (string, schemas
 	return out
 }
 
-func overBound(serde *schemas.Serde, r schemas.Record) []byte {
-	long := strings.Repeat("x", schemas.MaxField+1)
-	switch x := r.(type) {
-	case *schemas.LeadIntake:
-		c := *x
-		c.Score = 500
-		b, _ := serde.Encode(&c)
-		return b
-	case *schemas.RepUpsert:
-		c := *x
-		c.Tier = 9
-		b, _ := serde.Encode(&c)
-		return b
-	case *schemas.RepCommand:
-		c := *x
-		c.RequestID = long
-		b, _ := serde.Encode(&c)
-		return b
-	case *schemas.LeadCommand:
-		c := *x
-		c.RequestID = long
-		b, _ := serde.Encode(&c)
-		return b
-	case *schemas.TimerCommand:
-		c := *x
-		c.Target = "nowhere"
-		b, _ := serde.Encode(&c)
-		return b
-	case *schemas.DispatchCommand:
-		c := *x
-		c.ExcludeReps = make([]string, schemas.MaxItems+1)
-		b, _ := serde.Encode(&c)
-		return b
+// with encodes a copy of r with one field (by its Avro name) set to v.
+func with(serde *schemas.Serde, r schemas.Record, field string, v any) []byte {
+	c := reflect.New(reflect.TypeOf(r).Elem())
+	c.Elem().Set(reflect.ValueOf(r).Elem())
+	t := c.Elem().Type()
+	for i := 0; i < t.NumField(); i++ {
+		if t.Field(i).Tag.Get("avro") == field {
+			c.Elem().Field(i).Set(reflect.ValueOf(v).Convert(t.Field(i).Type))
+		}
 	}
-	return nil
+	b, _ := serde.Encode(c.Interface().(schemas.Record))
+	return b
 }
 
-func unknownType(serde *schemas.Serde, r schemas.Record) []byte {
-	switch x := r.(type) {
+// overBound: a field over its bound, or a value the record's rules refuse.
+func overBound(serde *schemas.Serde, r schemas.Record) []byte {
+	long := strings.Repeat("x", schemas.MaxField+1)
+	switch r.(type) {
 	case *schemas.LeadIntake:
-		c := *x
-		c.Kind = "resurrected"
-		b, _ := serde.Encode(&c)
-		return b
+		return with(serde, r, "score", 500)
 	case *schemas.RepUpsert:
-		c := *x
-		c.Name = ""
-		b, _ := serde.Encode(&c)
-		return b
-	case *schemas.RepCommand:
-		c := *x
-		c.Type = "teleport"
-		b, _ := serde.Encode(&c)
-		return b
-	case *schemas.LeadCommand:
-		c := *x
-		c.Type = "teleport"
-		b, _ := serde.Encode(&c)
-		return b
+		return with(serde, r, "tier", 9)
 	case *schemas.TimerCommand:
-		c := *x
-		c.Type = "teleport"
-		b, _ := serde.Encode(&c)
-		return b
+		return with(serde, r, "target", "nowhere")
 	case *schemas.DispatchCommand:
-		c := *x
-		c.Type = "teleport"
-		b, _ := serde.Encode(&c)
-		return b
+		return with(serde, r, "exclude_reps", make([]string, schemas.MaxItems+1))
 	}
-	return nil
+	return with(serde, r, "request_id", long)
+}
+
+// unknownType: a type (or kind) no processor knows; a nameless rep.
+func unknownType(serde *schemas.Serde, r schemas.Record) []byte {
+	switch r.(type) {
+	case *schemas.LeadIntake:
+		return with(serde, r, "kind", "resurrected")
+	case *schemas.RepUpsert:
+		return with(serde, r, "name", "")
+	}
+	return with(serde, r, "type", "teleport")
 }
 
 // TestCorruptRecordsOnEveryInputAreDeadLettered writes 24,000 bad records

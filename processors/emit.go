@@ -128,6 +128,15 @@ func (s *step) dispatch(cs []schemas.DispatchCommand) {
 	}
 }
 
+// ackTimer tells the timer processor that a timer_fired arrived, so its row
+// may go (processors/timers.go). Sent even when the step was dead-lettered:
+// that fire will never apply, and firing it again would not change that.
+func (o out) ackTimer(ctx goka.Context, raw []byte, done schemas.TimerCommand) {
+	s := o.step()
+	s.timers([]schemas.TimerCommand{done})
+	s.write(ctx, raw)
+}
+
 // deadLetter keeps a record that could not be decoded, validated or
 // applied, with its error, and lets the processor go on. The original bytes
 // are kept up to half the record limit (the rest is cut, and the error says

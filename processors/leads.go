@@ -108,10 +108,8 @@ func (p *Leads) command(ctx goka.Context, msg any) {
 		return
 	}
 	p.apply(ctx, raw, r)
-	if c.Type == schemas.TimerFired { // the fire arrived: the timer's row may go (even if the step was dead-lettered: it will never apply)
-		d := p.step()
-		d.timers([]schemas.TimerCommand{timer.Done(c.Timer, timer.TargetLead, c.LeadID, c.Seq, c.At)})
-		d.write(ctx, raw)
+	if c.Type == schemas.TimerFired {
+		p.ackTimer(ctx, raw, timer.Done(c.Timer, timer.TargetLead, c.LeadID, c.Seq, c.At))
 	}
 }
 

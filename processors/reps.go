@@ -94,10 +94,8 @@ func (p *Reps) command(ctx goka.Context, msg any) {
 		return
 	}
 	p.apply(ctx, raw, h(currentRep(ctx), c))
-	if c.Type == schemas.TimerFired { // even when the step was dead-lettered: it will never apply
-		d := p.step()
-		d.timers([]schemas.TimerCommand{timer.Done(c.Timer, timer.TargetRep, c.RepID, c.Seq, c.At)})
-		d.write(ctx, raw)
+	if c.Type == schemas.TimerFired {
+		p.ackTimer(ctx, raw, timer.Done(c.Timer, timer.TargetRep, c.RepID, c.Seq, c.At))
 	}
 }
 

@@ -74,20 +74,9 @@ func (r *Reconciler) Reconcile(ctx context.Context) (int, error) {
 
 // Run reconciles every Every until ctx ends.
 func (r *Reconciler) Run(ctx context.Context) {
-	every := r.Every
-	if every <= 0 {
-		every = 30 * time.Second
-	}
-	tk := time.NewTicker(every)
-	defer tk.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tk.C:
-			if _, err := r.Reconcile(ctx); err != nil && ctx.Err() == nil {
-				slog.Warn("timer reconciliation", "err", err)
-			}
+	every(ctx, r.Every, 30*time.Second, func() {
+		if _, err := r.Reconcile(ctx); err != nil && ctx.Err() == nil {
+			slog.Warn("timer reconciliation", "err", err)
 		}
-	}
+	})
 }

@@ -38,20 +38,26 @@ func (t *Ticker) Tick(ctx context.Context) (int, error) {
 
 // Run ticks until ctx ends.
 func (t *Ticker) Run(ctx context.Context) {
-	every := t.Every
-	if every <= 0 {
-		every = 200 * time.Millisecond
+	every(ctx, t.Every, 200*time.Millisecond, func() {
+		if _, err := t.Tick(ctx); err != nil && ctx.Err() == nil {
+			slog.Warn("timer ticker", "err", err)
+		}
+	})
+}
+
+// every calls fn every d (def when d is not positive) until ctx ends.
+func every(ctx context.Context, d, def time.Duration, fn func()) {
+	if d <= 0 {
+		d = def
 	}
-	tk := time.NewTicker(every)
+	tk := time.NewTicker(d)
 	defer tk.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tk.C:
-			if _, err := t.Tick(ctx); err != nil && ctx.Err() == nil {
-				slog.Warn("timer ticker", "err", err)
-			}
+			fn()
 		}
 	}
 }
