@@ -27,9 +27,12 @@ func TestReconcilerSchedulesOnlyMissingOverdueTimers(t *testing.T) {
 			}
 			return nil
 		},
-		Live:     func(key string) (bool, error) { return key == Key(live), nil },
-		Schedule: func(_ context.Context, ts []schemas.TimerCommand) error { scheduled = append(scheduled, ts...); return nil },
-		Found:    func(t schemas.TimerCommand) { found = append(found, t) },
+		Live: func(key string) (bool, error) { return key == Key(live), nil },
+		Schedule: func(_ context.Context, ts []schemas.TimerCommand) error {
+			scheduled = append(scheduled, ts...)
+			return nil
+		},
+		Found: func(t schemas.TimerCommand) { found = append(found, t) },
 	}
 	n, err := r.Reconcile(context.Background())
 	if err != nil || n != 1 || len(scheduled) != 1 || Key(scheduled[0]) != Key(lost) || len(found) != 1 {
