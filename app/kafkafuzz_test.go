@@ -194,3 +194,51 @@ func TestCorruptRecordsOnEveryInputAreDeadLettered(t *testing.T) {
 	fmt.Printf("kafka fuzz: %d bad records on 6 input topics, %d dead-lettered (%d kinds of reason), %d twice; processors still answer claims\n",
 		len(written), len(seen), len(reasons), dups)
 }
+
+// TestRandomHTTPBodies posts 3,000 random, truncated and mutated bodies to
+// every route that takes one: every answer is a 2xx or a 4xx with an error
+// code, and the server answers claims after.
+func TestRandomHTTPBodies(t *testing.T) {
+	n := start(t, Config{})
+	n.mustRep("ana")
+	n.mustLead("HB1", 70)
+	rng := rand.New(rand.NewPCG(3, 3))
+	routes := []struct{ method, path, role string }{
+		{"POST", "/v1/leads", auth.RoleIntegration}, {"PUT", "/v1/reps/hb", auth.RoleManager},
+		{"POST", "/v1/leads/HB1/outcome", auth.RoleIntegration}, {"PUT", "/v1/reps/ana/quotas", auth.RoleManager},
+		{"POST", "/v1/leads/HB1/disqualify", auth.RoleIntegration}, {"POST", "/v1/reps/ana/lift-suspension", auth.RoleManager},
+		{"POST", "/v1/leads/HB1/contact", auth.RoleIntegration},
+	}
+	seeds := []string{`{"lead_id":"HB2","company":"A","source":"mql","score":50,"history":["a"],"form_answers":{"q":"a"},"notes":"n"}`,
+		`{"name":"X","territory":"north","tier":2}`, `{"converted":true}`, `{"per_hour":3,"per_day":null}`, `{"reason":"r"}`}
+	codes := map[int]int{}
+	for i := range 3000 {
+		rt := routes[i%len(routes)]
+		b := []byte(seeds[rng.IntN(len(seeds))])
+		switch rng.IntN(4) {
+		case 0:
+			b = b[:rng.IntN(len(b)+1)]
+		case 1:
+			for range 1 + rng.IntN(4) {
+				b[rng.IntN(len(b))] = byte(rng.UintN(256))
+			}
+		case 2:
+			b = make([]byte, rng.IntN(200))
+			for j := range b {
+				b[j] = byte(rng.UintN(256))
+			}
+		}
+		r, err := n.try(rt.method, rt.path, token(t, "fuzz", rt.role), string(b), "", "")
+		if err != nil {
+			t.Fatalf("%s %s with %q: the server is gone: %v", rt.method, rt.path, b, err)
+		}
+		codes[r.Status]++
+		if r.Status >= 500 || (r.Status >= 400 && r.Body["error"] == nil) {
+			t.Errorf("%s %s with %q: %d %v", rt.method, rt.path, b, r.Status, r.Body)
+		}
+	}
+	if r := n.call("POST", "/v1/leads/HB1/claim", token(t, "ana", auth.RoleRep), nil); r.Status != 200 && r.Body["error"] != "not_pickable" && r.Body["error"] != "already_claimed" {
+		t.Fatalf("claim after the fuzz: %d %v", r.Status, r.Body)
+	}
+	fmt.Printf("http fuzz: 3000 bodies on %d routes, answers %v, no 5xx, server up\n", len(routes), codes)
+}

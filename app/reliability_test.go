@@ -82,3 +82,12 @@ func TestReplayedOpenAfterTheHoldShowsNoDetail(t *testing.T) {
 		t.Fatalf("replay after the hold: %d %v", late.Status, late.Body)
 	}
 }
+
+// Outside development (a real broker) a short token secret is refused at
+// start, before anything connects.
+func TestShortSecretIsRefusedOutsideDevelopment(t *testing.T) {
+	err := Run(t.Context(), Config{Brokers: []string{"127.0.0.1:1"}, Secret: []byte("short")}, All)
+	if err == nil || !strings.Contains(err.Error(), "at least 32") {
+		t.Fatalf("want a refusal of the 5-byte secret, got %v", err)
+	}
+}
