@@ -96,9 +96,17 @@ type Config struct {
 	Partitions  int32 // every topic gets this many
 	Replication int16 // -1: the broker's default
 	// MinInsync is min.insync.replicas of created topics: with acks=all a
-	// write is acknowledged once this many replicas have it. 0 or 1: the
-	// broker's default.
+	// write is acknowledged once this many replicas have it. 0: one less
+	// than Replication, at least 1 (2 with the default 3).
 	MinInsync int
+}
+
+// minInsync is MinInsync with its default applied.
+func (c Config) minInsync() int {
+	if c.MinInsync > 0 {
+		return c.MinInsync
+	}
+	return max(int(c.Replication)-1, 1)
 }
 
 // Validate refuses settings that cannot be durable or cannot work.
@@ -109,6 +117,9 @@ func (c Config) Validate() error {
 	if c.Replication == 0 || c.Replication < -1 {
 		return fmt.Errorf("topics: replication must be at least 1 (or -1 for the broker's default), got %d", c.Replication)
 	}
+	if c.MinInsync < 0 {
+		return fmt.Errorf("topics: min.insync.replicas must not be negative, got %d", c.MinInsync)
+	}
 	if c.Replication > 0 && c.MinInsync > int(c.Replication) {
 		return fmt.Errorf("topics: min.insync.replicas %d exceeds the replication factor %d: no write could ever be acknowledged", c.MinInsync, c.Replication)
 	}
@@ -118,8 +129,8 @@ func (c Config) Validate() error {
 func (s Spec) configs(cfg Config) map[string]*string {
 	str := func(v string) *string { return &v }
 	c := map[string]*string{}
-	if cfg.MinInsync > 1 {
-		c["min.insync.replicas"] = str(strconv.Itoa(cfg.MinInsync))
+	if cfg.Replication > 1 && cfg.minInsync() > 1 {
+		c["min.insync.replicas"] = str(strconv.Itoa(cfg.minInsync()))
 	}
 	if s.Compact {
 		c["cleanup.policy"] = str("compact")
@@ -188,7 +199,7 @@ func checkBrokers(ctx context.Context, adm *kadm.Client, cfg Config) error {
 		return fmt.Errorf("topics: list brokers: %w", err)
 	}
 	if n := len(md.Brokers); n < int(cfg.Replication) {
-		return fmt.Errorf("topics: --replication %d needs at least %d brokers; the cluster has %d (for a single development broker pass --replication 1 --min-insync-replicas 1)",
+		return fmt.Errorf("topics: --replication %d needs at least %d brokers; the cluster has %d (for a single development broker pass --replication 1)",
 			cfg.Replication, cfg.Replication, n)
 	}
 	return nil

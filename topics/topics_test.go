@@ -40,3 +40,26 @@ func TestEveryGokaTableIsCompactedAndCoPartitioned(t *testing.T) {
 		}
 	}
 }
+
+func TestDurabilitySettings(t *testing.T) {
+	if m := (Config{Partitions: 1, Replication: 3}).minInsync(); m != 2 {
+		t.Fatalf("default min.insync.replicas of 3 replicas: %d", m)
+	}
+	if m := (Config{Partitions: 1, Replication: 1}).minInsync(); m != 1 {
+		t.Fatalf("default min.insync.replicas of 1 replica: %d", m)
+	}
+	bad := map[string]Config{
+		"exceeds the replication factor": {Partitions: 1, Replication: 2, MinInsync: 3},
+		"replication must be at least 1": {Partitions: 1, Replication: 0},
+		"partitions must be at least 1":  {Partitions: 0, Replication: 1},
+	}
+	for want, c := range bad {
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%+v: want %q, got %v", c, want, err)
+		}
+	}
+	weak := []Described{{Spec: Spec{Name: "a"}, Exists: true, Replication: 1}, {Spec: Spec{Name: "b"}, Exists: true, Replication: 3}}
+	if err := checkReplication(weak, Config{Replication: 3}); err == nil || !strings.Contains(err.Error(), "a=1") || strings.Contains(err.Error(), "b=3") {
+		t.Fatalf("weak topics: %v", err)
+	}
+}

@@ -164,7 +164,7 @@ func serveCmd(use, short string, what app.Components) *cobra.Command {
 	f.Int32Var(&cfg.Partitions, "partitions", 8, "partitions of every topic Orchard creates")
 	f.StringVar(&prefix, "topic-prefix", "", "prefix of every topic and consumer group name (several deployments on one cluster)")
 	f.IntVar(&repl, "replication", 3, "replication factor of created topics, checked against the cluster at start (the embedded broker: always 1)")
-	f.IntVar(&cfg.MinInsync, "min-insync-replicas", 2, "min.insync.replicas of created topics: replicas that must have a write before it is acknowledged (the embedded broker: 1)")
+	f.IntVar(&cfg.MinInsync, "min-insync-replicas", 0, "min.insync.replicas of created topics: replicas that must have a write before it is acknowledged; 0: one less than --replication, at least 1 (the embedded broker: 1)")
 	f.IntVar(&cfg.MaxRecordBytes, "max-record-bytes", 1_000_000, "largest record Orchard writes (keep at or below the broker's message.max.bytes); lead field limits derive from it")
 	f.DurationVar(&cfg.DecisionTimeout, "decision-timeout", 5*time.Second, "how long an API call waits for its decision")
 	f.DurationVar(&cfg.ReconcileEvery, "timer-reconcile-every", 30*time.Second, "how often the timer reconciler looks for lost timers (SLA, hold) and schedules them again")
@@ -233,7 +233,7 @@ func topicsCmd() *cobra.Command {
 	}
 	create.Flags().Int32Var(&partitions, "partitions", 8, "partitions of every created topic")
 	create.Flags().IntVar(&repl, "replication", 3, "replication factor, checked against the cluster's broker count")
-	create.Flags().IntVar(&minInsync, "min-insync-replicas", 2, "min.insync.replicas of the created topics")
+	create.Flags().IntVar(&minInsync, "min-insync-replicas", 0, "min.insync.replicas of the created topics; 0: one less than --replication, at least 1")
 	describe := &cobra.Command{
 		Use: "describe", Short: "Show every declared topic and check co-partitioning", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
