@@ -191,7 +191,7 @@ func TestCorruptRecordsOnEveryInputAreDeadLettered(t *testing.T) {
 	if r := n.call("POST", "/v1/leads/FZ-ok/claim", token(t, "ana", auth.RoleRep), nil); r.Status != 200 {
 		t.Fatalf("claim after the fuzz: %d %v", r.Status, r.Body)
 	}
-	fmt.Printf("kafka fuzz: %d bad records on 6 input topics, %d dead-lettered (%d kinds of reason), %d twice; processors still answer claims\n",
+	fmt.Printf("kafka fuzz: %d bad records on 6 input topics, %d dead-lettered (%d distinct reason texts), %d twice; processors still answer claims\n",
 		len(written), len(seen), len(reasons), dups)
 }
 
