@@ -292,11 +292,12 @@ func TestPendingTimersSurviveSIGKILL(t *testing.T) {
 
 	cmd = run()
 	defer func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }()
-	n.waitLead("K1", 20*time.Second, func(l map[string]any) bool { return l["status"] == "available" })
-	l := n.waitLead("K2", 20*time.Second, func(l map[string]any) bool { return l["method"] == "reassignment" })
-	if l["owner"] != "bo" || l["epoch"] != float64(2) {
-		t.Fatalf("K2 after restart: %v", l)
-	}
+	n.waitLead("K1", 20*time.Second, func(l map[string]any) bool { return l["status"] != "held" })
+	// Reassigned to bo (epoch 2). bo's own 5 s SLA may also have passed by
+	// the time the restart is done (fired timers take their due time as
+	// event time), escalating the lead (epoch 3): both are read from the
+	// assignments topic, not from the lead's state at one moment.
+	n.waitLead("K2", 20*time.Second, func(l map[string]any) bool { e, _ := l["epoch"].(float64); return e >= 2 })
 	if time.Since(killedAt) < 4*time.Second {
 		t.Fatalf("timers fired early: %s after the kill", time.Since(killedAt))
 	}
@@ -313,6 +314,15 @@ func TestPendingTimersSurviveSIGKILL(t *testing.T) {
 	if len(reassigned) != 1 || reassigned["K2/2/reassigned"] == 0 {
 		t.Fatalf("K2 must be reassigned exactly once: %v", reassigned)
 	}
+	var toBo bool
+	for _, r := range readAll(t, brokers, set.Assignments, 1<<20, 2*time.Second) {
+		if a := decode[schemas.Assignment](t, r.Value); a.EventID == "K2/2/reassigned" {
+			toBo = a.RepID == "bo" && a.Method == "reassignment"
+		}
+	}
+	if !toBo {
+		t.Fatal("K2's reassignment did not go to bo")
+	}
 	expired := map[string]int{}
 	for _, r := range readAll(t, brokers, set.Events, 1<<20, 2*time.Second) {
 		e := decode[schemas.Event](t, r.Value)
@@ -320,7 +330,11 @@ func TestPendingTimersSurviveSIGKILL(t *testing.T) {
 			expired[e.Type+" "+e.EventID]++
 		}
 	}
-	if len(expired) != 2 {
+	// The hold and ana's SLA each acted (ids name hold and epoch, so a
+	// second acting would be a second id); bo's SLA (epoch 2) may have
+	// passed too.
+	if expired["hold_expired K1/hold/1/expired"] == 0 || expired["sla_missed K2/1/sla_missed"] == 0 || len(expired) > 3 ||
+		len(expired) == 3 && expired["sla_missed K2/2/sla_missed"] == 0 {
 		t.Fatalf("the hold must expire and the SLA be missed exactly once each: %v", expired)
 	}
 	t.Logf("records per event id after the kill (>1: a redelivery, same id): %v %v", reassigned, expired)

@@ -50,6 +50,9 @@ const (
 	// A claim whose quota reservation timed out on the rep side before the
 	// lead decided it (quotas.reservation_timeout).
 	CodeReservationExpired = "reservation_expired"
+	// The lead could not apply the claim (its state would exceed the
+	// record limit; the command is dead-lettered).
+	CodeNotApplied = "not_applied"
 )
 
 // Lead is the state kept per lead id (the Goka table value).

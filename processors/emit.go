@@ -62,8 +62,9 @@ func (s *step) add(topic, key string, r schemas.Record) {
 func (s *step) set(v any, c goka.Codec) { s.state, s.codec = v, c }
 
 // write checks the table value's size and then writes everything, or, if
-// any part cannot be written, nothing but a dead letter of the input.
-func (s *step) write(ctx goka.Context, raw []byte) {
+// any part cannot be written, nothing but a dead letter of the input; it
+// reports whether the step was applied.
+func (s *step) write(ctx goka.Context, raw []byte) bool {
 	if s.err == nil && s.state != nil {
 		b, err := s.codec.Encode(s.state)
 		switch {
@@ -75,7 +76,7 @@ func (s *step) write(ctx goka.Context, raw []byte) {
 	}
 	if s.err != nil {
 		s.o.deadLetter(ctx, raw, fmt.Errorf("not applied: %w", s.err))
-		return
+		return false
 	}
 	if s.state != nil {
 		ctx.SetValue(s.state)
@@ -86,6 +87,7 @@ func (s *step) write(ctx goka.Context, raw []byte) {
 	for _, r := range s.recs {
 		ctx.Emit(goka.Stream(r.topic), r.key, r.value)
 	}
+	return true
 }
 
 func (s *step) decision(d *schemas.Decision) {

@@ -107,13 +107,21 @@ func (p *Leads) command(ctx goka.Context, msg any) {
 		p.deadLetter(ctx, raw, fmt.Errorf("unknown lead command type %q", c.Type))
 		return
 	}
-	p.apply(ctx, raw, r)
+	applied := p.apply(ctx, raw, r)
+	if !applied && (c.Type == schemas.ClaimReserved || c.Type == schemas.ClaimCancelled) {
+		// The rep holds quota for this claim until the lead answers: answer,
+		// so that a claim this lead cannot take does not hold it forever.
+		s := p.step()
+		s.toReps([]schemas.RepCommand{{RepID: c.RepID, RequestID: c.RequestID, Type: schemas.ClaimSettled, At: c.At, LeadID: c.LeadID,
+			Code: lead.CodeNotApplied}})
+		s.write(ctx, raw)
+	}
 	if c.Type == schemas.TimerFired {
 		p.ackTimer(ctx, raw, timer.Done(c.Timer, timer.TargetLead, c.LeadID, c.Seq, c.At))
 	}
 }
 
-func (p *Leads) apply(ctx goka.Context, raw []byte, r lead.Result) {
+func (p *Leads) apply(ctx goka.Context, raw []byte, r lead.Result) bool {
 	s := p.step()
 	if r.State != nil {
 		s.set(r.State, LeadCodec)
@@ -126,5 +134,5 @@ func (p *Leads) apply(ctx goka.Context, raw []byte, r lead.Result) {
 	s.toReps(r.ToReps)
 	s.dispatch(r.Dispatch)
 	s.decision(r.Decision)
-	s.write(ctx, raw)
+	return s.write(ctx, raw)
 }

@@ -176,3 +176,30 @@ func TestTimerRowStaysUntilTheTargetHasTheFire(t *testing.T) {
 		t.Fatalf("fire after done emitted %d", n)
 	}
 }
+
+// A claim the lead cannot apply (its state would outgrow the record limit)
+// is dead-lettered, and the rep still gets an answer (not_applied), so its
+// quota reservation does not wait forever.
+func TestClaimThatCannotApplyIsAnsweredToTheRep(t *testing.T) {
+	m := lead.Machine{Policy: policy.Default(), Limits: lead.LimitsFor(4_000_000)}
+	top := topics.Default
+	serde, _ := schemas.NewSerde(context.Background(), "")
+	in := schemas.LeadIntake{LeadID: "L1", Kind: "qualified", At: 1, Company: "Acme", Source: "mql", Score: 50, Notes: strings.Repeat("n", 60_000)}
+	st, _ := LeadCodec.Encode(m.Intake(nil, in).State)
+	max := len(st) + len("L1") + recordOverhead + 20 // the lead fits; a claimed lead does not
+	s := runOne(t, NewLeads(serde, top, m).Processor, Env{MaxRecordBytes: max})
+	settles := s.tt.NewQueueTracker(top.RepCmds)
+	s.send(top.LeadsIntake, "L1", &in)
+	s.send(top.LeadCmds, "L1", &schemas.LeadCommand{LeadID: "L1", RequestID: "c1", Type: schemas.ClaimReserved, At: 2, RepID: "ana", RepTier: 1})
+	if ds := s.deadLetters(); len(ds) != 1 || !strings.Contains(ds[0].Error, "record limit") {
+		t.Fatalf("dead letters: %+v", ds)
+	}
+	_, v, ok := settles.Next()
+	if !ok {
+		t.Fatal("the rep got no answer")
+	}
+	var c schemas.RepCommand
+	if err := serde.Decode(context.Background(), v.([]byte), &c); err != nil || c.Type != schemas.ClaimSettled || c.OK || c.Code != lead.CodeNotApplied || c.RequestID != "c1" {
+		t.Fatalf("answer: %+v %v", c, err)
+	}
+}

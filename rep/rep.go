@@ -74,7 +74,7 @@ type Overrides struct {
 
 // Reservation is quota held by a claim the lead has not settled yet. After
 // quotas.reservation_timeout the rep asks the lead to settle it now
-// (Cancelled); after as long again without an answer it is refunded.
+// (Cancelled); the lead's answer settles it.
 type Reservation struct {
 	LeadID    string `json:"lead_id"`
 	At        int64  `json:"at"`
@@ -95,7 +95,6 @@ type Settled struct {
 	Code     string `json:"code,omitempty"`
 	LeadID   string `json:"lead_id,omitempty"`
 	SLADueAt int64  `json:"sla_due_at,omitempty"`
-	Refunded bool   `json:"refunded,omitempty"` // expired without the lead's answer: a late win is still booked, once
 }
 
 // Result of one step; State is nil when nothing changed.
@@ -391,20 +390,18 @@ func (m Machine) RequestClaim(cur *Rep, c schemas.RepCommand) Result {
 		Timers: []schemas.TimerCommand{m.reservationTimer(r, res)}}
 }
 
-// reservationTimer is due quotas.reservation_timeout after the reservation
-// (the cancel), or as long again once cancelled (the refund).
+// reservationTimer is due quotas.reservation_timeout after the reservation.
 func (m Machine) reservationTimer(r *Rep, res Reservation) schemas.TimerCommand {
-	kind, due := timer.Reservation, res.At+m.Policy.Quotas.ReservationTimeout.D().Milliseconds()
-	if res.Cancelled {
-		kind, due = timer.ReservationRefund, due+m.Policy.Quotas.ReservationTimeout.D().Milliseconds()
-	}
-	return timer.New(kind, timer.TargetRep, r.ID, res.Seq, due, res.At)
+	return timer.New(timer.Reservation, timer.TargetRep, r.ID, res.Seq, res.At+m.Policy.Quotas.ReservationTimeout.D().Milliseconds(), res.At)
 }
 
-// expireReservation: the lead has not settled a claim in time. First the
-// lead is asked to settle it now (claim_cancelled: it answers as it decided,
-// or refuses the claim for good); if even that brings no answer, the quota
-// is refunded here, and a late win is still booked (Settle).
+// expireReservation: the lead has not settled a claim in time, so the rep
+// asks it to settle now (claim_cancelled). The lead answers a claim it has
+// decided as it did, and refuses an undecided one for good (a late
+// claim_reserved gets the same refusal), so the quota is refunded only on
+// the lead's word and can never be won twice. The rep never refunds on its
+// own: a lead that is merely slow would then grant the claim after the
+// slot was given to another (the chaos suite caught exactly that).
 func (m Machine) expireReservation(cur *Rep, c schemas.RepCommand) Result {
 	var id string
 	var res Reservation
@@ -416,25 +413,16 @@ func (m Machine) expireReservation(cur *Rep, c schemas.RepCommand) Result {
 	if id == "" {
 		return Result{} // settled already
 	}
-	if c.Timer == timer.Reservation {
-		// Emitted again on a replay: a crash may have kept the state and
-		// lost the cancel or the refund's timer.
+	// Emitted again on a replay: a crash may have kept the state and lost
+	// the cancel.
+	out := Result{Forward: []schemas.LeadCommand{{LeadID: res.LeadID, RequestID: id, Type: schemas.ClaimCancelled, At: c.At,
+		RepID: cur.ID, RepTier: cur.Tier, RepTerritory: cur.Territory}}}
+	if !res.Cancelled {
 		res.Cancelled = true
-		out := Result{Forward: []schemas.LeadCommand{{LeadID: res.LeadID, RequestID: id, Type: schemas.ClaimCancelled, At: c.At,
-			RepID: cur.ID, RepTier: cur.Tier, RepTerritory: cur.Territory}},
-			Timers: []schemas.TimerCommand{m.reservationTimer(cur, res)}}
-		if !cur.Pending[id].Cancelled {
-			out.State = cur.clone()
-			out.State.Pending[id] = res
-		}
-		return out
+		out.State = cur.clone()
+		out.State.Pending[id] = res
 	}
-	r := cur.clone()
-	delete(r.Pending, id)
-	r.remember(Settled{ID: id, Code: lead.CodeReservationExpired, LeadID: res.LeadID, Refunded: true})
-	ev := m.repEvent(r, "reservation_expired", id+"/reservation_expired", c.At)
-	ev.LeadID, ev.RequestID, ev.Reason = res.LeadID, id, "the lead did not answer"
-	return Result{State: r, Events: []schemas.Event{ev}}
+	return out
 }
 
 func (m Machine) reserved(r *Rep, reqID, leadID string, at int64) schemas.LeadCommand {
@@ -447,20 +435,7 @@ func (m Machine) Settle(cur *Rep, c schemas.RepCommand) Result {
 	if cur == nil {
 		return Result{}
 	}
-	if s, done := cur.settled(c.RequestID); done {
-		if s.Refunded && c.OK { // won after the refund: the lead is this rep's, so the claim counts (once)
-			r := cur.clone()
-			for i := range r.Recent {
-				if r.Recent[i].ID == c.RequestID {
-					r.Recent[i] = Settled{ID: c.RequestID, OK: true, LeadID: c.LeadID, SLADueAt: c.SLADueAt}
-				}
-			}
-			r.Claims = append(r.Claims, c.At)
-			r.ClaimsWon++
-			ev := m.repEvent(r, "claim_settled_late", c.RequestID+"/settled_late", c.At)
-			ev.LeadID, ev.RequestID = c.LeadID, c.RequestID
-			return Result{State: r, Events: []schemas.Event{ev}}
-		}
+	if _, done := cur.settled(c.RequestID); done {
 		return Result{}
 	}
 	r := cur.clone()
@@ -531,7 +506,7 @@ func (m Machine) TimerFired(cur *Rep, c schemas.RepCommand) Result {
 	if cur == nil {
 		return Result{}
 	}
-	if c.Timer == timer.Reservation || c.Timer == timer.ReservationRefund {
+	if c.Timer == timer.Reservation {
 		return m.expireReservation(cur, c)
 	}
 	if c.Timer != timer.Browse || c.Seq != cur.BrowseSeq || cur.BrowseUntil == 0 {

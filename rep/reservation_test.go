@@ -36,11 +36,14 @@ func TestLostClaimIsCancelledThroughTheLead(t *testing.T) {
 		t.Fatal("reservation does not count")
 	}
 	out := m.TimerFired(r, fired(timer.Reservation, res.Seq, mon.Add(30*time.Second)))
-	if out.State == nil || len(out.Forward) != 1 || out.Forward[0].Type != schemas.ClaimCancelled || len(out.Timers) != 1 || out.Timers[0].Kind != timer.ReservationRefund {
+	if out.State == nil || len(out.Forward) != 1 || out.Forward[0].Type != schemas.ClaimCancelled {
 		t.Fatalf("cancel: %+v", out)
 	}
-	// Replayed, the timer emits the same again (a crash may have lost them) and changes nothing.
-	if again := m.TimerFired(out.State, fired(timer.Reservation, res.Seq, mon.Add(30*time.Second))); again.State != nil || len(again.Forward) != 1 || len(again.Timers) != 1 {
+	if m.Usage(out.State, ms(mon.Add(31*time.Second))).Pending != 1 {
+		t.Fatal("the rep refunded before the lead answered")
+	}
+	// Replayed, the timer emits the cancel again (a crash may have lost it) and changes nothing.
+	if again := m.TimerFired(out.State, fired(timer.Reservation, res.Seq, mon.Add(30*time.Second))); again.State != nil || len(again.Forward) != 1 {
 		t.Fatalf("replayed cancel: %+v", again)
 	}
 	r = out.State
@@ -65,9 +68,9 @@ func TestLostClaimIsCancelledThroughTheLead(t *testing.T) {
 	if again := m.Settle(settled.State, late.ToReps[0]); again.State != nil {
 		t.Fatalf("second settle changed the ledger: %+v", again)
 	}
-	// The refund timer, due later, finds nothing.
-	if refund := m.TimerFired(settled.State, fired(timer.ReservationRefund, res.Seq, mon.Add(time.Minute))); refund.State != nil {
-		t.Fatalf("refund after settle: %+v", refund)
+	// The reservation timer, replayed after the settle, finds nothing.
+	if late := m.TimerFired(settled.State, fired(timer.Reservation, res.Seq, mon.Add(time.Minute))); late.State != nil || len(late.Forward) != 0 {
+		t.Fatalf("timer after the settle: %+v", late)
 	}
 }
 
@@ -91,29 +94,30 @@ func TestCancelOfADecidedClaimGetsItsAnswer(t *testing.T) {
 	}
 }
 
-// Neither the claim nor the cancel gets an answer (both dead-lettered):
-// the refund timer gives the quota back; a win turning up later is booked
-// once.
-func TestUnansweredReservationIsRefundedAndALateWinBookedOnce(t *testing.T) {
+// A slow lead grants the claim after the reservation timer fired: the
+// claim's own settle (it precedes the cancel on the lead's log) books it,
+// and the cancel's answer, the same win again, changes nothing. The slot
+// was never free for another claim meanwhile.
+func TestSlowLeadWinIsBookedOnceAndNeverOverRuns(t *testing.T) {
+	lm := lead.Machine{Policy: m.Policy}
 	r := m.Upsert(nil, upsert(ms(mon))).State
+	one := 1
+	r.Quotas.PerHour = &one
 	r, res, _ := reserve(t, r, "c1", mon)
 	r = m.TimerFired(r, fired(timer.Reservation, res.Seq, mon.Add(30*time.Second))).State
-	out := m.TimerFired(r, fired(timer.ReservationRefund, res.Seq, mon.Add(time.Minute)))
-	if out.State == nil || len(out.State.Pending) != 0 || len(out.Events) != 1 || out.Events[0].Type != "reservation_expired" {
-		t.Fatalf("refund: %+v", out)
+	if refused := m.RequestClaim(r, cmd(schemas.ClaimRequested, "c2", mon.Add(40*time.Second))); refused.Decision == nil || refused.Decision.Code != CodeQuotaHour {
+		t.Fatalf("a second claim while the first is unsettled: %+v", refused.Decision)
 	}
-	r = out.State
-	if m.Usage(r, ms(mon.Add(time.Minute))).Hour != 0 {
-		t.Fatal("not refunded")
+	l := lm.Intake(nil, schemas.LeadIntake{LeadID: "L-c1", Kind: "qualified", At: 1, Company: "A", Source: "mql", Score: 50}).State
+	pick := lead.Pick{RequestID: "c1", Rep: "ana", RepTier: 1, At: ms(mon)}
+	won := lm.Claim(l, pick)
+	answer := lm.CancelClaim(won.State, pick)
+	r = m.Settle(r, won.ToReps[len(won.ToReps)-1]).State
+	if again := m.Settle(r, answer.ToReps[0]); again.State != nil {
+		t.Fatalf("the cancel's answer changed the ledger again: %+v", again)
 	}
-	late := cmd(schemas.ClaimSettled, "c1", mon.Add(2*time.Minute))
-	late.OK = true
-	booked := m.Settle(r, late)
-	if booked.State == nil || booked.State.ClaimsWon != 1 || len(booked.Events) != 1 || booked.Events[0].Type != "claim_settled_late" {
-		t.Fatalf("late win: %+v", booked)
-	}
-	if twice := m.Settle(booked.State, late); twice.State != nil {
-		t.Fatalf("late win booked twice: %+v", twice)
+	if r.ClaimsWon != 1 || len(r.Pending) != 0 {
+		t.Fatalf("ledger: %+v", r)
 	}
 }
 

@@ -18,11 +18,10 @@ import (
 
 // Kinds of timers.
 const (
-	Hold              = "hold"               // a detail hold runs out (target lead)
-	SLA               = "sla"                // the first-contact SLA is due (target lead)
-	Browse            = "browse"             // a rep's browse window runs out (target rep)
-	Reservation       = "reservation"        // a claim's quota reservation is unsettled too long: ask the lead (target rep)
-	ReservationRefund = "reservation_refund" // ... and the lead did not answer either: refund (target rep)
+	Hold        = "hold"        // a detail hold runs out (target lead)
+	SLA         = "sla"         // the first-contact SLA is due (target lead)
+	Browse      = "browse"      // a rep's browse window runs out (target rep)
+	Reservation = "reservation" // a claim's quota reservation is unsettled too long: ask the lead (target rep)
 )
 
 // Targets.
