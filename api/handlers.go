@@ -288,11 +288,11 @@ func (s *Server) getLead(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 404, lead.CodeUnknownLead, "no lead with this id")
 		return
 	}
-	if c.Role == auth.RoleRep && l.Owner != c.Subject {
-		writeError(w, 403, "forbidden", "a rep sees the full lead only once it owns it")
+	now := s.Now()
+	if c.Role == auth.RoleRep && !l.DetailVisibleTo(c.Subject, now.UnixMilli()) {
+		writeError(w, 403, "forbidden", "a rep sees the full lead only while holding it open or once it owns it")
 		return
 	}
-	now := s.Now()
 	body := map[string]any{
 		"lead_id": l.ID, "status": l.Status, "owner": l.Owner, "method": l.Method, "epoch": l.Epoch,
 		"preview": s.preview(l, now), "history": l.Data.History, "form_answers": l.Data.FormAnswers, "notes": l.Data.Notes,

@@ -33,7 +33,7 @@ func (s *Server) open(w http.ResponseWriter, r *http.Request) {
 			writeError(w, 503, "unavailable", err.Error())
 			return
 		}
-		if cur != nil && cur.HoldSeq > 0 && (cur.HoldUntil == d.ExpiresAt && cur.HeldBy == d.RepID && cur.Status == lead.Held || cur.Owner == d.RepID) {
+		if cur != nil && (cur.HoldUntil == d.ExpiresAt || cur.Owner == d.RepID) && cur.DetailVisibleTo(d.RepID, s.Now().UnixMilli()) {
 			l = cur
 			break
 		}

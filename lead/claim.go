@@ -69,6 +69,13 @@ func (m Machine) pickable(l *Lead, p Pick) (code, msg string, value int64) {
 	return "", "", 0
 }
 
+// DetailVisibleTo reports whether a rep may see the lead's detail fields
+// (history, form answers, notes) at a moment: while it holds the lead open,
+// or once it owns it (DOMAIN.md §3).
+func (l *Lead) DetailVisibleTo(rep string, at int64) bool {
+	return l.Owner == rep || l.Status == Held && l.HeldBy == rep && l.HoldUntil > at
+}
+
 // VisibleTo reports whether a rep of this tier and territory may pick the
 // lead at a moment (the queue shows only these).
 func (m Machine) VisibleTo(l *Lead, repID string, tier int32, territory string, at time.Time) bool {
