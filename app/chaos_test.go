@@ -368,6 +368,15 @@ quotas: {per_hour: 6, per_day: 6, per_week: 40, reservation_timeout: 2s}
 		if len(times) > 6 {
 			overruns++
 			t.Errorf("rep %s cherry-picked %d leads, quota 6", rep, len(times))
+			for _, typ := range []string{"assigned", "claim_refused", "reservation_expired", "sla_penalty"} {
+				for _, e := range byType[typ] {
+					if e.RepID == rep {
+						t.Logf("  %s %s at %d lead %s request %s reason %s value %d/%d", typ, e.EventID, e.At, e.LeadID, e.RequestID, e.Reason, e.Value, e.Threshold)
+					}
+				}
+			}
+			st, _ := n.try("GET", "/v1/reps/"+rep+"/status", mgr, nil, "", "")
+			t.Logf("  status of %s: %v", rep, st.Body)
 		}
 	}
 	cancelled := len(byType["reservation_expired"])

@@ -114,17 +114,14 @@ func settle(c Pick, d *schemas.Decision) schemas.RepCommand {
 // settled exactly once.
 func (m Machine) CancelClaim(cur *Lead, c Pick) Result {
 	if cur != nil {
-		if cur.ClaimRequest == c.RequestID && cur.Owner == c.Rep {
-			return m.Claim(cur, c)
-		}
-		if s, ok := cur.seen(c.RequestID); ok && s.Code != "" {
+		if _, decided := cur.seen(c.RequestID, "claim"); decided || cur.ClaimRequest == c.RequestID && cur.Owner == c.Rep {
 			return m.Claim(cur, c)
 		}
 	}
 	r := m.refuse(cur, c, "claim", CodeReservationExpired, "the claim's quota reservation timed out before the lead decided it; claim again", 0)
 	if cur != nil {
 		n := cur.clone()
-		n.remember(Seen{ID: c.RequestID, Code: r.Decision.Code, Message: r.Decision.Message})
+		n.remember(Seen{ID: c.RequestID, What: "claim", Code: r.Decision.Code, Message: r.Decision.Message})
 		r.State = n
 	}
 	r.ToReps = append(r.ToReps, settle(c, r.Decision))
@@ -138,21 +135,26 @@ func (m Machine) claim(cur *Lead, c Pick) Result {
 	if cur.ClaimRequest == c.RequestID && cur.Owner == c.Rep {
 		return m.won(cur, c) // replay of the winning claim
 	}
-	if s, ok := cur.seen(c.RequestID); ok && s.Code != "" { // replay of a refused claim: refused again
+	if s, ok := cur.seen(c.RequestID, "claim"); ok { // a replay after the lead moved on: the answer it got
+		if s.Code == "" { // it won (a later epoch owns the lead now): say so again, the rep must book it
+			d := &schemas.Decision{RequestID: c.RequestID, OK: true, At: c.At, LeadID: cur.ID, RepID: c.Rep, Method: CherryPick, SLADueAt: s.ExpiresAt}
+			return Result{Decision: d}
+		}
 		r := m.refuse(cur, c, "claim", s.Code, s.Message, 0)
 		r.State = nil
 		return r
 	}
 	r := m.claimOnce(cur, c)
-	if !r.Decision.OK { // remember the refusal, so a replay gets the same answer
-		n := cur
-		if r.State != nil {
-			n = r.State
-		}
-		n = n.clone()
-		n.remember(Seen{ID: c.RequestID, Code: r.Decision.Code, Message: r.Decision.Message})
-		r.State = n
+	// Remember the answer, so a replay gets it even after the lead moved on
+	// (a replayed claim answered "already_claimed" instead of its win would
+	// refund the rep's quota for a lead it owns).
+	n := cur
+	if r.State != nil {
+		n = r.State
 	}
+	n = n.clone()
+	n.remember(Seen{ID: c.RequestID, What: "claim", Code: r.Decision.Code, Message: r.Decision.Message, ExpiresAt: r.Decision.SLADueAt})
+	r.State = n
 	return r
 }
 
@@ -237,7 +239,7 @@ func (m Machine) Hold(cur *Lead, p Pick) Result {
 	if cur == nil {
 		return m.refuse(nil, p, "open", CodeUnknownLead, "no lead with this id", 0)
 	}
-	if s, ok := cur.seen(p.RequestID); ok { // a replayed open: the answer it got
+	if s, ok := cur.seen(p.RequestID, "open"); ok { // a replayed open: the answer it got
 		if s.Code != "" {
 			r := m.refuse(cur, p, "open", s.Code, s.Message, 0)
 			return r
@@ -256,7 +258,7 @@ func (m Machine) Hold(cur *Lead, p Pick) Result {
 		n = r.State
 	}
 	n = n.clone()
-	n.remember(Seen{ID: p.RequestID, Code: r.Decision.Code, Message: r.Decision.Message, ExpiresAt: r.Decision.ExpiresAt})
+	n.remember(Seen{ID: p.RequestID, What: "open", Code: r.Decision.Code, Message: r.Decision.Message, ExpiresAt: r.Decision.ExpiresAt})
 	r.State = n
 	return r
 }

@@ -108,3 +108,26 @@ func TestReplayedPicksGetTheirFirstAnswer(t *testing.T) {
 		t.Fatalf("a replayed refused claim won: %+v", late.Decision)
 	}
 }
+
+// A claim that won, replayed after the lead moved on (its SLA missed, a
+// new owner), gets its win again, never "already_claimed": that answer
+// would refund the rep's quota for a lead it owned. A cancel of it too.
+func TestReplayedWinAfterTheLeadMovedOnIsStillAWin(t *testing.T) {
+	l := m.Intake(nil, qualified("L1", 0)).State
+	pick := Pick{RequestID: "c1", Rep: "ana", RepTier: 1, At: 1000}
+	won := m.Claim(l, pick)
+	missed := m.TimerFired(won.State, timer.SLA, won.State.Epoch, won.State.SLADueAt)
+	moved := m.Assign(missed.State, schemas.LeadCommand{LeadID: "L1", RequestID: "r1", Type: schemas.Assign, At: won.State.SLADueAt, RepID: "bo", Method: Reassignment}).State
+	if moved.Owner != "bo" {
+		t.Fatalf("not reassigned: %+v", moved)
+	}
+	for name, r := range map[string]Result{"replayed claim": m.Claim(moved, pick), "cancel": m.CancelClaim(moved, pick)} {
+		if !r.Decision.OK || r.Decision.SLADueAt != won.State.SLADueAt || len(r.ToReps) != 1 || !r.ToReps[0].OK || r.State != nil {
+			t.Fatalf("%s after the lead moved on: %+v", name, r)
+		}
+	}
+	// Another claim on the taken lead is still refused.
+	if r := m.Claim(moved, Pick{RequestID: "o1", Rep: "ana", At: 2000}); r.Decision.OK {
+		t.Fatalf("a new claim on a taken lead: %+v", r.Decision)
+	}
+}

@@ -94,9 +94,10 @@ type Lead struct {
 // Seen is one answered pick.
 type Seen struct {
 	ID        string `json:"id"`
+	What      string `json:"what,omitempty"` // claim | open ("" in values written before this field: open, or a refused claim)
 	Code      string `json:"code,omitempty"` // "" = granted
 	Message   string `json:"message,omitempty"`
-	ExpiresAt int64  `json:"expires_at,omitempty"` // of a granted hold
+	ExpiresAt int64  `json:"expires_at,omitempty"` // of a granted hold; of a won claim, its SLA due time
 }
 
 const (
@@ -104,9 +105,10 @@ const (
 	missedSize = 256 // reps remembered as having missed the lead's SLA
 )
 
-func (l *Lead) seen(id string) (Seen, bool) {
+// seen finds the answer to an earlier pick of this kind (claim or open).
+func (l *Lead) seen(id, what string) (Seen, bool) {
 	for _, s := range l.Seen {
-		if s.ID == id {
+		if s.ID == id && (s.What == what || s.What == "" && (what == "open" || s.Code != "")) {
 			return s, true
 		}
 	}
