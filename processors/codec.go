@@ -17,17 +17,25 @@ import (
 // turns each < > & into six bytes, so a 200 KB note became a 1.2 MB value.
 type jsonCodec[T any] struct{ name string }
 
+// Encode writes a value with its writer's fence (fenced, see fence.go);
+// a bare value gets fence 0.
 func (jsonCodec[T]) Encode(v any) ([]byte, error) {
+	var fence int64
+	if f, ok := v.(fenced); ok {
+		fence, v = f.fence, f.v
+	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+	return withFence(fence, bytes.TrimSuffix(b.Bytes(), []byte("\n"))), nil
 }
 
+// Decode reads a value (its fence is for FencedUpdate only).
 func (c jsonCodec[T]) Decode(b []byte) (any, error) {
+	_, b = fenceOf(b)
 	v := new(T)
 	if err := json.Unmarshal(b, v); err != nil {
 		return nil, fmt.Errorf("%s table value: %w", c.name, err)

@@ -79,6 +79,13 @@ func SaramaConfig(maxRecordBytes int) *sarama.Config {
 // Goka inputs must use the same (see kafkautil.GokaPartitioner).
 func Hasher() hash.Hash32 { return fnv.New32a() }
 
+// setup prepares a processor's outputs for env and returns its options.
+func (o *out) setup(e Env, group goka.Group) []goka.ProcessorOption {
+	o.max = e.maxRecord()
+	o.fences = &fences{}
+	return append(e.options(group), goka.WithRebalanceCallback(o.fences.assigned), goka.WithUpdateCallback(FencedUpdate))
+}
+
 func (e Env) options(group goka.Group) []goka.ProcessorOption {
 	// Tombstones reach the callbacks (and are dead-lettered there) instead
 	// of vanishing.
@@ -132,6 +139,7 @@ func (e Env) ViewOptions(extra ...goka.ViewOption) []goka.ViewOption {
 		goka.WithViewTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(cfg, tm)),
 		goka.WithViewHasher(Hasher),
 		goka.WithViewStorageBuilder(storage.MemoryBuilder()),
+		goka.WithViewCallback(FencedUpdate),
 		goka.WithViewAutoReconnect(),
 		goka.WithViewLogger(gokaLogger{}),
 	}, extra...)

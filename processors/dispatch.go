@@ -32,8 +32,7 @@ func (p *Dispatch) Group() *goka.GroupGraph {
 
 // Processor builds the Goka processor.
 func (p *Dispatch) Processor(env Env) (*goka.Processor, error) {
-	p.max = env.maxRecord()
-	proc, err := goka.NewProcessor(env.Brokers, p.Group(), env.options(goka.Group(p.t.DispatchGroup))...)
+	proc, err := goka.NewProcessor(env.Brokers, p.Group(), p.setup(env, goka.Group(p.t.DispatchGroup))...)
 	if err != nil {
 		return nil, fmt.Errorf("dispatch processor: %w", err)
 	}

@@ -11,9 +11,10 @@ import (
 
 // out writes records in the wire format from inside a Goka callback.
 type out struct {
-	serde *schemas.Serde
-	t     topics.Set
-	max   int // the largest record the producer may write (Env.MaxRecordBytes)
+	serde  *schemas.Serde
+	t      topics.Set
+	max    int     // the largest record the producer may write (Env.MaxRecordBytes)
+	fences *fences // this instance's fence per assigned partition (fence.go)
 }
 
 // recordOverhead is what Kafka adds to a record's key and value (headers,
@@ -65,6 +66,9 @@ func (s *step) set(v any, c goka.Codec) { s.state, s.codec = v, c }
 // any part cannot be written, nothing but a dead letter of the input; it
 // reports whether the step was applied.
 func (s *step) write(ctx goka.Context, raw []byte) bool {
+	if s.state != nil {
+		s.state = fenced{s.o.fences.of(ctx.Partition()), s.state}
+	}
 	if s.err == nil && s.state != nil {
 		b, err := s.codec.Encode(s.state)
 		switch {

@@ -40,8 +40,7 @@ func (p *Leads) Group() *goka.GroupGraph {
 
 // Processor builds the Goka processor.
 func (p *Leads) Processor(env Env) (*goka.Processor, error) {
-	p.max = env.maxRecord()
-	proc, err := goka.NewProcessor(env.Brokers, p.Group(), env.options(goka.Group(p.t.LeadsGroup))...)
+	proc, err := goka.NewProcessor(env.Brokers, p.Group(), p.setup(env, goka.Group(p.t.LeadsGroup))...)
 	if err != nil {
 		return nil, fmt.Errorf("lead processor: %w", err)
 	}

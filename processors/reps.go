@@ -46,8 +46,7 @@ func (p *Reps) Group() *goka.GroupGraph {
 
 // Processor builds the Goka processor.
 func (p *Reps) Processor(env Env) (*goka.Processor, error) {
-	p.max = env.maxRecord()
-	proc, err := goka.NewProcessor(env.Brokers, p.Group(), env.options(goka.Group(p.t.RepsGroup))...)
+	proc, err := goka.NewProcessor(env.Brokers, p.Group(), p.setup(env, goka.Group(p.t.RepsGroup))...)
 	if err != nil {
 		return nil, fmt.Errorf("rep processor: %w", err)
 	}

@@ -45,8 +45,7 @@ func (p *Timers) Group() *goka.GroupGraph {
 
 // Processor builds the Goka processor.
 func (p *Timers) Processor(env Env) (*goka.Processor, error) {
-	p.max = env.maxRecord()
-	proc, err := goka.NewProcessor(env.Brokers, p.Group(), env.options(goka.Group(p.t.TimersGroup))...)
+	proc, err := goka.NewProcessor(env.Brokers, p.Group(), p.setup(env, goka.Group(p.t.TimersGroup))...)
 	if err != nil {
 		return nil, fmt.Errorf("timer processor: %w", err)
 	}
