@@ -131,3 +131,22 @@ func TestReplayedWinAfterTheLeadMovedOnIsStillAWin(t *testing.T) {
 		t.Fatalf("a new claim on a taken lead: %+v", r.Decision)
 	}
 }
+
+// A replayed assignment (the state written, its outputs lost in a crash)
+// emits the same assignment, event and SLA timer again; an escalation too.
+func TestReplayedAssignmentEmitsItsOutputsAgain(t *testing.T) {
+	l := m.Intake(nil, qualified("L1", 0)).State
+	won := m.Claim(l, Pick{RequestID: "c1", Rep: "ana", RepTier: 1, At: 1000}).State
+	missed := m.TimerFired(won, timer.SLA, won.Epoch, won.SLADueAt).State
+	for _, c := range []schemas.LeadCommand{
+		{LeadID: "L1", RequestID: "r1", Type: schemas.Assign, At: won.SLADueAt, RepID: "bo", Method: Reassignment},
+		{LeadID: "L1", RequestID: "r1", Type: schemas.Assign, At: won.SLADueAt, Method: Escalation},
+	} {
+		first := m.Assign(missed, c)
+		again := m.Assign(first.State, c)
+		if first.Assignment == nil || again.State != nil || again.Assignment == nil || *again.Assignment != *first.Assignment ||
+			len(again.Events) != 1 || again.Events[0].EventID != first.Events[0].EventID || len(again.Timers) != len(first.Timers) {
+			t.Fatalf("%s replayed: first %+v\nagain %+v", c.Method, first, again)
+		}
+	}
+}

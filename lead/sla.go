@@ -144,29 +144,45 @@ func (m Machine) slaMissed(l *Lead, at int64) Result {
 
 // Assign gives a lead to a rep chosen by the dispatcher (method
 // reassignment), or escalates it to a manager when nobody is available
-// (method escalation, no rep).
+// (method escalation, no rep). A replay (the lead's last assignment is this
+// request) emits the same outputs again: a crash may have kept the state
+// and lost them.
 func (m Machine) Assign(cur *Lead, c schemas.LeadCommand) Result {
-	if cur == nil || cur.ClaimRequest == c.RequestID || cur.Status != Pending {
-		return Result{} // unknown, a replay, or no longer waiting for an owner
+	if cur != nil && cur.ClaimRequest == c.RequestID && (cur.Method == Escalation || cur.Method == c.Method) {
+		return m.assigned(cur)
+	}
+	if cur == nil || cur.Status != Pending {
+		return Result{} // unknown, or no longer waiting for an owner
 	}
 	l := cur.clone()
 	l.ClaimRequest = c.RequestID
 	l.Epoch++
 	if c.Method == Escalation || c.RepID == "" {
-		l.Status, l.Method, l.Owner = Escalated, Escalation, ""
-		id := fmt.Sprintf("%s/%d/escalated", l.ID, l.Epoch)
-		ev := m.event(l, "escalated", id, c.At)
-		ev.PreviousRepID, ev.Reason = l.PreviousOwner, "no available rep"
-		return Result{State: l, Events: []schemas.Event{ev}, Assignment: &schemas.Assignment{EventID: id, LeadID: l.ID, Type: "escalated",
-			At: c.At, Epoch: l.Epoch, PreviousRepID: l.PreviousOwner, Method: Escalation}}
+		l.Status, l.Method, l.Owner, l.ClaimedAt = Escalated, Escalation, "", c.At
+	} else {
+		l.Status, l.Owner, l.Method, l.ClaimedAt = Assigned, c.RepID, c.Method, c.At
+		l.SLADueAt = c.At + m.Policy.SLA.FirstContact.D().Milliseconds()
 	}
-	l.Status, l.Owner, l.Method, l.ClaimedAt = Assigned, c.RepID, c.Method, c.At
-	l.SLADueAt = c.At + m.Policy.SLA.FirstContact.D().Milliseconds()
+	r := m.assigned(l)
+	r.State = l
+	return r
+}
+
+// assigned is what an assignment by the dispatcher emits, derived from the
+// state it left.
+func (m Machine) assigned(l *Lead) Result {
+	if l.Method == Escalation {
+		id := fmt.Sprintf("%s/%d/escalated", l.ID, l.Epoch)
+		ev := m.event(l, "escalated", id, l.ClaimedAt)
+		ev.PreviousRepID, ev.Reason = l.PreviousOwner, "no available rep"
+		return Result{Events: []schemas.Event{ev}, Assignment: &schemas.Assignment{EventID: id, LeadID: l.ID, Type: "escalated",
+			At: l.ClaimedAt, Epoch: l.Epoch, PreviousRepID: l.PreviousOwner, Method: Escalation}}
+	}
 	id := fmt.Sprintf("%s/%d/reassigned", l.ID, l.Epoch)
-	ev := m.event(l, "reassigned", id, c.At)
+	ev := m.event(l, "reassigned", id, l.ClaimedAt)
 	ev.RepID, ev.Method, ev.PreviousRepID, ev.Until = l.Owner, l.Method, l.PreviousOwner, l.SLADueAt
-	return Result{State: l, Events: []schemas.Event{ev},
-		Assignment: &schemas.Assignment{EventID: id, LeadID: l.ID, Type: "reassigned", At: c.At, Epoch: l.Epoch,
+	return Result{Events: []schemas.Event{ev},
+		Assignment: &schemas.Assignment{EventID: id, LeadID: l.ID, Type: "reassigned", At: l.ClaimedAt, Epoch: l.Epoch,
 			RepID: l.Owner, PreviousRepID: l.PreviousOwner, Method: l.Method, SLADueAt: l.SLADueAt},
-		Timers: []schemas.TimerCommand{timer.New(timer.SLA, timer.TargetLead, l.ID, l.Epoch, l.SLADueAt, c.At)}}
+		Timers: []schemas.TimerCommand{timer.New(timer.SLA, timer.TargetLead, l.ID, l.Epoch, l.SLADueAt, l.ClaimedAt)}}
 }
