@@ -391,11 +391,12 @@ func TestPendingTimersSurviveARebalance(t *testing.T) {
 	if r := n.call("POST", "/v1/leads/B0/open", ana, nil); r.Status != 200 {
 		t.Fatalf("open: %d %v", r.Status, r.Body)
 	}
-	// Claim until the SLA timers sit on every timer partition: then the
-	// leaving instance (two instances share four partitions) owned some.
+	// Claim until the SLA timers sit on three of the four timer partitions:
+	// two instances hold two partitions each (range assignment), so any
+	// three include some of the leaving instance's.
 	var claimed []string
 	covered := map[int32]bool{}
-	for i := 1; len(covered) < 4; i++ {
+	for i := 1; len(covered) < 3; i++ {
 		if i > 16 {
 			t.Fatalf("timers of %d claims cover partitions %v only", i-1, covered)
 		}
