@@ -277,20 +277,12 @@ quotas: {per_hour: 6, per_day: 6, per_week: 40, reservation_timeout: 2s}
 	close(stopLoad)
 	load.Wait()
 
-	// The CRM reports contact on every lead still assigned, so that the
-	// reassignment rounds end (a lead nobody contacts goes round every rep
-	// before it reaches a manager).
+	// Quiescence: the CRM reports contact on every lead still assigned, so
+	// that the reassignment rounds end (a lead nobody contacts goes round
+	// every rep before it reaches a manager), until no lead is assigned,
+	// held or waiting for a rep and no reservation is pending. Then no
+	// timer is left to act, and the record below is complete.
 	crm := token(t, "crm", auth.RoleIntegration)
-	for i := range leads {
-		id := fmt.Sprint("CH", i)
-		if l := n.leadStatus(id); l["status"] == "assigned" {
-			if r, err := n.try("POST", "/v1/leads/"+id+"/contact", crm, nil, "", ""); err == nil && r.Status == 200 {
-				contacts = append(contacts, won{id, fmt.Sprint(r.Body["owner"]), time.Now()})
-			}
-		}
-	}
-	// Quiescence: nothing pending, no timer due and unacknowledged, no lead
-	// stuck between owners.
 	testenv.CheckFor(t, 180*time.Second, time.Second, func() error {
 		for i := range reps {
 			st, err := n.try("GET", fmt.Sprint("/v1/reps/c", i, "/status"), mgr, nil, "", "")
@@ -298,25 +290,27 @@ quotas: {per_hour: 6, per_day: 6, per_week: 40, reservation_timeout: 2s}
 				return fmt.Errorf("rep c%d: %d %v", i, st.Status, st.Body)
 			}
 		}
-		now := time.Now()
+		var busy []string
 		for i := range leads {
-			r, err := n.try("GET", fmt.Sprint("/v1/leads/CH", i), mgr, nil, "", "")
+			id := fmt.Sprint("CH", i)
+			r, err := n.try("GET", "/v1/leads/"+id, mgr, nil, "", "")
 			if err != nil {
 				return err
 			}
-			l := r.Body
-			switch l["status"] {
+			switch r.Body["status"] {
 			case nil:
-				return fmt.Errorf("lead CH%d unknown: %v", i, l)
-			case "pending":
-				return fmt.Errorf("lead CH%d waiting for a rep", i)
-			case "held": // a hold opened just before the load stopped: let it end, so its end is on the record
-				return fmt.Errorf("lead CH%d still held", i)
+				return fmt.Errorf("lead %s unknown: %v", id, r.Body)
+			case "pending", "held":
+				busy = append(busy, fmt.Sprint(id, " ", r.Body["status"]))
 			case "assigned":
-				if due, _ := time.Parse(time.RFC3339Nano, fmt.Sprint(l["sla_due_at"])); now.Sub(due) > 10*time.Second {
-					return fmt.Errorf("lead CH%d assigned %s past its SLA", i, now.Sub(due))
+				busy = append(busy, id+" assigned")
+				if c, err := n.try("POST", "/v1/leads/"+id+"/contact", crm, nil, "", ""); err == nil && c.Status == 200 {
+					contacts = append(contacts, won{id, fmt.Sprint(c.Body["owner"]), time.Now()})
 				}
 			}
+		}
+		if len(busy) > 0 {
+			return fmt.Errorf("%d leads not settled yet: %v", len(busy), busy[:min(len(busy), 5)])
 		}
 		return nil
 	})
