@@ -148,12 +148,18 @@ func (m Machine) claim(cur *Lead, c Pick) Result {
 	// Remember the answer, so a replay gets it even after the lead moved on
 	// (a replayed claim answered "already_claimed" instead of its win would
 	// refund the rep's quota for a lead it owns).
+	return r.remembering(cur, Seen{ID: c.RequestID, What: "claim", Code: r.Decision.Code, Message: r.Decision.Message, ExpiresAt: r.Decision.SLADueAt})
+}
+
+// remembering adds an answered pick to the step's new state (or to cur's,
+// when the step changed nothing else).
+func (r Result) remembering(cur *Lead, s Seen) Result {
 	n := cur
 	if r.State != nil {
 		n = r.State
 	}
 	n = n.clone()
-	n.remember(Seen{ID: c.RequestID, What: "claim", Code: r.Decision.Code, Message: r.Decision.Message, ExpiresAt: r.Decision.SLADueAt})
+	n.remember(s)
 	r.State = n
 	return r
 }
@@ -253,14 +259,7 @@ func (m Machine) Hold(cur *Lead, p Pick) Result {
 		return r
 	}
 	r := m.holdOnce(cur, p)
-	n := cur
-	if r.State != nil {
-		n = r.State
-	}
-	n = n.clone()
-	n.remember(Seen{ID: p.RequestID, What: "open", Code: r.Decision.Code, Message: r.Decision.Message, ExpiresAt: r.Decision.ExpiresAt})
-	r.State = n
-	return r
+	return r.remembering(cur, Seen{ID: p.RequestID, What: "open", Code: r.Decision.Code, Message: r.Decision.Message, ExpiresAt: r.Decision.ExpiresAt})
 }
 
 func (m Machine) holdOnce(cur *Lead, p Pick) Result {
