@@ -89,6 +89,11 @@ func (s *Server) Handler() http.Handler {
 		r.With(s.roles(auth.RoleManager)).Post("/reps/{rep_id}/lift-suspension", s.liftSuspension)
 		r.With(s.roles(auth.RoleManager)).Put("/reps/{rep_id}/quotas", s.setQuotas)
 		r.With(s.roles(auth.RoleManager, auth.RoleIntegration, auth.RoleRep)).Get("/leads/{lead_id}", s.getLead)
+		r.With(s.roles(auth.RoleRep)).Post("/leads/{lead_id}/accept", s.answer(schemas.Accept))
+		r.With(s.roles(auth.RoleRep)).Post("/leads/{lead_id}/decline", s.answer(schemas.Decline))
+		r.With(s.roles(auth.RoleManager)).Post("/leads/{lead_id}/assign", s.assign)
+		r.With(s.roles(auth.RoleRep, auth.RoleManager)).Post("/reps/{rep_id}/presence", s.presence)
+		r.With(s.roles(auth.RoleManager)).Get("/escalations", s.escalations)
 	})
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, 404, "not_found", "no such endpoint (see /openapi.yaml)")

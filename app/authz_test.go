@@ -112,6 +112,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"POST /v1/leads/{lead_id}/outcome":    map[string]any{"converted": false},
 		"PUT /v1/reps/{rep_id}/quotas":        map[string]any{"per_hour": 3},
 		"POST /v1/leads/{lead_id}/disqualify": map[string]any{"reason": "test"},
+		"POST /v1/leads/{lead_id}/assign":     map[string]any{"rep_id": "bo"},
+		"POST /v1/reps/{rep_id}/presence":     map[string]any{"status": "online"},
 	}
 	ops := operations(t)
 	if len(ops) < 12 {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/orchard-leads/orchard/accept"
 	"github.com/orchard-leads/orchard/schemas"
 	"github.com/orchard-leads/orchard/timer"
 )
@@ -16,6 +17,7 @@ type Pick struct {
 	RepTier      int32
 	RepTerritory string
 	At           int64
+	Streak       accept.Streak // the rep's claims so far (acceptance.ratio)
 }
 
 // expireHold ends a hold whose time has come by the command's event time,
@@ -95,7 +97,14 @@ func (m Machine) VisibleTo(l *Lead, repID string, tier int32, territory string, 
 func (m Machine) Claim(cur *Lead, c Pick) Result {
 	r := m.claim(cur, c)
 	if r.Decision != nil {
-		r.ToReps = append(r.ToReps, settle(c, r.Decision))
+		s := settle(c, r.Decision)
+		if l := r.State; s.OK && cur != nil {
+			if l == nil {
+				l = cur
+			}
+			s.Temperature, s.Aged = m.Temperature(l.Data.Score), m.agedOrLow(l, s.At)
+		}
+		r.ToReps = append(r.ToReps, s)
 	}
 	return r
 }
@@ -173,6 +182,9 @@ func (m Machine) claimOnce(cur *Lead, c Pick) Result {
 		if code, msg, v := m.pickable(l, c); code != "" {
 			return pre.then(m.refuse(l, c, "claim", code, msg, v))
 		}
+		if code, msg := accept.Ratio(m.Policy.Acceptance.Ratio, c.Streak, m.Temperature(l.Data.Score), m.agedOrLow(l, c.At)); code != "" {
+			return pre.then(m.refuse(l, c, "claim", code, msg, int64(c.Streak.HotSinceWarm)))
+		}
 		n := l.clone()
 		if n.Status == Held { // the holder claims: the hold ends without cooldown
 			var end Result
@@ -189,9 +201,23 @@ func (m Machine) claimOnce(cur *Lead, c Pick) Result {
 		return r
 	case l.Status == Disqualified:
 		return pre.then(m.refuse(l, c, "claim", CodeNotPickable, "lead is disqualified", 0))
+	case l.Status == Pending || l.Status == Escalated:
+		return pre.then(m.refuse(l, c, "claim", CodeNotPickable, notPickableWhy(l), 0))
 	default:
 		return pre.then(m.refuse(l, c, "claim", CodeAlreadyClaimed, "this lead already has an owner", 0))
 	}
+}
+
+func notPickableWhy(l *Lead) string {
+	if l.Status == Escalated {
+		return "the lead is escalated: a manager assigns it"
+	}
+	return "the lead is being auto-assigned"
+}
+
+// agedOrLow: the lead counts for the ratio rule's "aged / low priority".
+func (m Machine) agedOrLow(l *Lead, at int64) bool {
+	return m.Priority(l.Data.Source) == "low" || at-l.EnteredPoolAt >= m.Policy.Lead.AgedAfter.D().Milliseconds()
 }
 
 func (m Machine) won(l *Lead, c Pick) Result {
@@ -285,6 +311,8 @@ func (m Machine) holdOnce(cur *Lead, p Pick) Result {
 			Timers: []schemas.TimerCommand{timer.New(timer.Hold, timer.TargetLead, n.ID, n.HoldSeq, n.HoldUntil, p.At)}}
 	case l.Status == Disqualified:
 		r = m.refuse(l, p, "open", CodeNotPickable, "lead is disqualified", 0)
+	case l.Status == Pending || l.Status == Escalated:
+		r = m.refuse(l, p, "open", CodeNotPickable, notPickableWhy(l), 0)
 	default:
 		r = m.refuse(l, p, "open", CodeAlreadyClaimed, "this lead already has an owner", 0)
 	}

@@ -1,6 +1,7 @@
 package lead
 
 import (
+	"reflect"
 	"testing"
 	"time"
 
@@ -40,7 +41,7 @@ func TestHoldIsExclusiveAndEndsByEventTime(t *testing.T) {
 	// the end the claim already emitted (same ids: consumers de-duplicate),
 	// in case a crash lost those.
 	late := m.TimerFired(r.State, timer.Hold, h.HoldSeq, h.HoldUntil)
-	if late.State != nil || len(late.ToReps) != 1 || late.ToReps[0] != r.ToReps[0] || late.Events[0].EventID != r.Events[0].EventID {
+	if late.State != nil || len(late.ToReps) != 1 || !reflect.DeepEqual(late.ToReps[0], r.ToReps[0]) || late.Events[0].EventID != r.Events[0].EventID {
 		t.Fatalf("late hold timer: %+v\nfirst end: %+v", late, r.ToReps)
 	}
 	// A timer of an older hold does nothing at all.

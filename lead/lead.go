@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/orchard-leads/orchard/policy"
+	"github.com/orchard-leads/orchard/route"
 	"github.com/orchard-leads/orchard/schemas"
 	"github.com/orchard-leads/orchard/timer"
 )
@@ -81,6 +82,13 @@ type Lead struct {
 	HoldEnd     string `json:"hold_end,omitempty"` // expired | claimed | released
 	HoldEndAt   int64  `json:"hold_end_at,omitempty"`
 
+	// How the mode routed the lead at intake (route.Decide): cherry_pick,
+	// or auto-assigned round_robin | weighted.
+	Route      string `json:"route,omitempty"`
+	EscalateAt int64  `json:"escalate_at,omitempty"` // never owned by then: escalated to a manager
+	PickableAt int64  `json:"pickable_at,omitempty"` // time_delayed: auto-assignment only until then
+	Accepted   bool   `json:"accepted,omitempty"`    // the owner accepted this auto-assigned lead (or contacted it)
+
 	ContactedAt   int64    `json:"contacted_at,omitempty"`
 	PreviousOwner string   `json:"previous_owner,omitempty"`
 	Missed        []string `json:"missed,omitempty"` // reps who missed this lead's SLA
@@ -98,6 +106,7 @@ type Seen struct {
 	Code      string `json:"code,omitempty"` // "" = granted
 	Message   string `json:"message,omitempty"`
 	ExpiresAt int64  `json:"expires_at,omitempty"` // of a granted hold; of a won claim, its SLA due time
+	Epoch     int32  `json:"epoch,omitempty"`      // accept/decline: the owner epoch answered
 }
 
 const (
@@ -185,10 +194,23 @@ func (m Machine) Intake(cur *Lead, in schemas.LeadIntake) Result {
 	switch in.Kind {
 	case KindQualified:
 		if cur != nil {
+			if cur.EnteredPoolAt == in.At { // a replay: the outputs again (a crash may have lost them)
+				return m.entered(cur)
+			}
 			return Result{} // qualified twice: already in the pool
 		}
-		l := &Lead{ID: in.LeadID, Status: Available, Data: dataOf(in), EnteredPoolAt: in.At, UpdatedAt: in.At}
-		return Result{State: l, Events: []schemas.Event{m.event(l, "qualified", l.ID+"/qualified", in.At)}}
+		rt := route.Decide(m.Policy, in.LeadID, m.Priority(in.Source), in.Territory)
+		l := &Lead{ID: in.LeadID, Status: Available, Data: dataOf(in), EnteredPoolAt: in.At, UpdatedAt: in.At,
+			Route: rt.Method, EscalateAt: in.At + rt.EscalateAfter.Milliseconds()}
+		if rt.Auto() {
+			l.Status = Pending
+			if rt.PickableAfter > 0 {
+				l.PickableAt = in.At + rt.PickableAfter.Milliseconds()
+			}
+		}
+		r := m.entered(l)
+		r.State = l
+		return r
 	case KindUpdated:
 		if cur == nil || in.At <= cur.UpdatedAt || terminal(cur.Status) {
 			return Result{} // unknown, stale or closed: nothing to update
@@ -207,6 +229,44 @@ func (m Machine) Intake(cur *Lead, in schemas.LeadIntake) Result {
 		return Result{State: l, Events: []schemas.Event{ev}}
 	}
 	return Result{}
+}
+
+// entered is what a lead's entry into the pool emits, derived from the
+// state so that a replay emits the same: the event (with its route), the
+// escalation timer, and for an auto-routed lead still waiting, the
+// pickable timer and the request to the dispatcher.
+func (m Machine) entered(l *Lead) Result {
+	ev := m.event(l, "qualified", l.ID+"/qualified", l.EnteredPoolAt)
+	ev.Method, ev.Status = l.Route, string(Available)
+	ev.Reason = route.Decide(m.Policy, l.ID, m.Priority(l.Data.Source), l.Data.Territory).Why
+	if l.Route != "" && l.Route != CherryPick {
+		ev.Status = string(Pending)
+	}
+	r := Result{Events: []schemas.Event{ev}}
+	if l.Epoch != 0 {
+		return r
+	}
+	r.Timers = append(r.Timers, l.escalateTimer())
+	if l.Status == Pending {
+		if l.PickableAt > 0 {
+			r.Timers = append(r.Timers, timer.New(timer.Pickable, timer.TargetLead, l.ID, 0, l.PickableAt, l.EnteredPoolAt))
+		}
+		r.Dispatch = []schemas.DispatchCommand{{Pool: l.pool(), Type: schemas.AutoAssign, At: l.EnteredPoolAt, RequestID: l.ID + "/auto",
+			LeadID: l.ID, Method: l.Route}}
+	}
+	return r
+}
+
+func (l *Lead) escalateTimer() schemas.TimerCommand {
+	return timer.New(timer.Escalate, timer.TargetLead, l.ID, 0, l.EscalateAt, l.EnteredPoolAt)
+}
+
+// pool is the dispatch pool of the lead: its territory, or every rep.
+func (l *Lead) pool() string {
+	if l.Data.Territory == "" {
+		return schemas.AllPool
+	}
+	return l.Data.Territory
 }
 
 // event is the wide analytics record of a lead at a moment.
@@ -284,11 +344,24 @@ func (m Machine) Aged(l *Lead, now time.Time) bool {
 // assigned lead, the hold of a held one. The timer reconciler schedules
 // again any of them whose row went missing.
 func (l *Lead) Timers() []schemas.TimerCommand {
+	var out []schemas.TimerCommand
 	switch l.Status {
 	case Assigned:
-		return []schemas.TimerCommand{timer.New(timer.SLA, timer.TargetLead, l.ID, l.Epoch, l.SLADueAt, l.ClaimedAt)}
+		out = append(out, timer.New(timer.SLA, timer.TargetLead, l.ID, l.Epoch, l.SLADueAt, l.ClaimedAt))
 	case Held:
-		return []schemas.TimerCommand{timer.New(timer.Hold, timer.TargetLead, l.ID, l.HoldSeq, l.HoldUntil, l.HoldUntil)}
+		out = append(out, timer.New(timer.Hold, timer.TargetLead, l.ID, l.HoldSeq, l.HoldUntil, l.HoldUntil))
 	}
-	return nil
+	if l.waiting() && l.EscalateAt > 0 {
+		out = append(out, l.escalateTimer())
+	}
+	if l.Status == Pending && l.Epoch == 0 && l.PickableAt > 0 {
+		out = append(out, timer.New(timer.Pickable, timer.TargetLead, l.ID, 0, l.PickableAt, l.EnteredPoolAt))
+	}
+	return out
+}
+
+// waiting: the lead has never had an owner and is not closed; at
+// EscalateAt such a lead goes to a manager.
+func (l *Lead) waiting() bool {
+	return l.Epoch == 0 && (l.Status == Available || l.Status == Held || l.Status == Pending)
 }

@@ -49,7 +49,12 @@ func (m Machine) Contact(cur *Lead, r Report) Result {
 	ev := m.event(l, "contacted", fmt.Sprintf("%s/%d/contacted", l.ID, l.Epoch), r.At)
 	ev.RepID, ev.Method, ev.RequestID, ev.Value = l.Owner, l.Method, r.RequestID, r.At-l.ClaimedAt // claim-to-contact ms
 	ev.Reason = "by " + r.ByRole
-	return Result{State: l, Decision: m.reportOK(l, r), Events: []schemas.Event{ev}}
+	res := Result{State: l, Decision: m.reportOK(l, r), Events: []schemas.Event{ev}}
+	if autoMethod(l.Method) && !l.Accepted { // contacting an auto-assigned lead accepts it
+		l.Accepted = true
+		res.ToReps = append(res.ToReps, l.answer(true, "contacted", r.At))
+	}
+	return res
 }
 
 // Outcome records conversion (for the fairness and tier metrics); it closes
@@ -104,6 +109,10 @@ func (m Machine) TimerFired(cur *Lead, kind string, seq int32, due int64) Result
 		case cur.Status == Pending && cur.PreviousOwner != "": // a replay: emit again
 			return m.slaMissed(cur, due)
 		}
+	case timer.Escalate:
+		return m.escalateUnclaimed(cur, due)
+	case timer.Pickable:
+		return m.becomePickable(cur, due)
 	}
 	return Result{}
 }
@@ -136,53 +145,14 @@ func (m Machine) slaMissed(l *Lead, at int64) Result {
 	if pool == "" {
 		pool = schemas.AllPool
 	}
-	return Result{Events: []schemas.Event{ev},
+	r := Result{Events: []schemas.Event{ev},
 		ToReps: []schemas.RepCommand{{RepID: missed, RequestID: reqID, Type: schemas.SLAMissed, At: at, LeadID: l.ID}},
 		Dispatch: []schemas.DispatchCommand{{Pool: pool, Type: schemas.Reassign, At: at, RequestID: reqID, LeadID: l.ID,
-			ExcludeReps: append([]string(nil), l.Missed...)}}}
-}
-
-// Assign gives a lead to a rep chosen by the dispatcher (method
-// reassignment), or escalates it to a manager when nobody is available
-// (method escalation, no rep). A replay (the lead's last assignment is this
-// request) emits the same outputs again: a crash may have kept the state
-// and lost them.
-func (m Machine) Assign(cur *Lead, c schemas.LeadCommand) Result {
-	if cur != nil && cur.ClaimRequest == c.RequestID && (cur.Method == Escalation || cur.Method == c.Method) {
-		return m.assigned(cur)
+			Method: Reassignment, ExcludeReps: append([]string(nil), l.Missed...)}}}
+	if autoMethod(l.Method) && !l.Accepted { // an auto-assigned lead left to its SLA was not accepted
+		a := l.answer(false, "sla_missed", at)
+		a.RepID = missed
+		r.ToReps = append(r.ToReps, a)
 	}
-	if cur == nil || cur.Status != Pending {
-		return Result{} // unknown, or no longer waiting for an owner
-	}
-	l := cur.clone()
-	l.ClaimRequest = c.RequestID
-	l.Epoch++
-	if c.Method == Escalation || c.RepID == "" {
-		l.Status, l.Method, l.Owner, l.ClaimedAt = Escalated, Escalation, "", c.At
-	} else {
-		l.Status, l.Owner, l.Method, l.ClaimedAt = Assigned, c.RepID, c.Method, c.At
-		l.SLADueAt = c.At + m.Policy.SLA.FirstContact.D().Milliseconds()
-	}
-	r := m.assigned(l)
-	r.State = l
 	return r
-}
-
-// assigned is what an assignment by the dispatcher emits, derived from the
-// state it left.
-func (m Machine) assigned(l *Lead) Result {
-	if l.Method == Escalation {
-		id := fmt.Sprintf("%s/%d/escalated", l.ID, l.Epoch)
-		ev := m.event(l, "escalated", id, l.ClaimedAt)
-		ev.PreviousRepID, ev.Reason = l.PreviousOwner, "no available rep"
-		return Result{Events: []schemas.Event{ev}, Assignment: &schemas.Assignment{EventID: id, LeadID: l.ID, Type: "escalated",
-			At: l.ClaimedAt, Epoch: l.Epoch, PreviousRepID: l.PreviousOwner, Method: Escalation}}
-	}
-	id := fmt.Sprintf("%s/%d/reassigned", l.ID, l.Epoch)
-	ev := m.event(l, "reassigned", id, l.ClaimedAt)
-	ev.RepID, ev.Method, ev.PreviousRepID, ev.Until = l.Owner, l.Method, l.PreviousOwner, l.SLADueAt
-	return Result{Events: []schemas.Event{ev},
-		Assignment: &schemas.Assignment{EventID: id, LeadID: l.ID, Type: "reassigned", At: l.ClaimedAt, Epoch: l.Epoch,
-			RepID: l.Owner, PreviousRepID: l.PreviousOwner, Method: l.Method, SLADueAt: l.SLADueAt},
-		Timers: []schemas.TimerCommand{timer.New(timer.SLA, timer.TargetLead, l.ID, l.Epoch, l.SLADueAt, l.ClaimedAt)}}
 }

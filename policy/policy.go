@@ -5,7 +5,9 @@
 package policy
 
 import (
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -47,6 +49,7 @@ type Policy struct {
 	ByPriority  ByPriority  `yaml:"by_priority"`
 	TimeDelayed TimeDelayed `yaml:"time_delayed"`
 	Territory   Territory   `yaml:"territory"`
+	Weighted    Weighted    `yaml:"weighted"`
 	Lead        Lead        `yaml:"lead"`
 	Fairness    Fairness    `yaml:"fairness"`
 }
@@ -93,6 +96,21 @@ type MinAcceptance struct {
 	Enabled    bool     `yaml:"enabled"`
 	Rate       float64  `yaml:"rate"`
 	Suspension Duration `yaml:"suspension"`
+	Window     Duration `yaml:"window"`
+	MinOffers  int      `yaml:"min_offers"`
+}
+
+// Weighted is how weighted auto-assignment weighs a rep: by its tier.
+type Weighted struct {
+	TierWeights map[int]int `yaml:"tier_weights"`
+}
+
+// TierWeight is the weight of a rep of this tier (1 when unknown).
+func (p Policy) TierWeight(tier int32) int32 {
+	if w, ok := p.Weighted.TierWeights[int(tier)]; ok {
+		return int32(w)
+	}
+	return 1
 }
 
 type Tiers struct {
@@ -195,11 +213,43 @@ func Parse(b []byte) (Policy, error) {
 		if err := decodeOver(&p, b); err != nil {
 			return Policy{}, err
 		}
+		if err := refuseNotYet(p); err != nil {
+			return Policy{}, err
+		}
 	}
 	if err := p.Validate(); err != nil {
 		return Policy{}, err
 	}
 	return p, nil
+}
+
+// notYet are the keys of default.yaml whose behaviour Orchard does not
+// have yet: a file that changes one from its default is refused, never
+// silently ignored.
+var notYet = []struct {
+	path, what string
+	changed    func(p, d Policy) bool
+}{}
+
+func refuseNotYet(p Policy) error {
+	d := Default()
+	for _, k := range notYet {
+		if k.changed(p, d) {
+			return &Error{Path: k.path, Reason: "not supported yet (" + k.what + ")"}
+		}
+	}
+	return nil
+}
+
+// Version names this policy: the first 12 hex digits of the SHA-256 of its
+// effective settings. Every decision event carries it.
+func (p Policy) Version() string {
+	b, err := yaml.Marshal(p)
+	if err != nil {
+		return "unknown"
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:6])
 }
 
 func decodeOver(p *Policy, b []byte) error {
@@ -368,6 +418,20 @@ func (p Policy) Validate() error {
 	share("acceptance.random_mix.auto_share", p.Acceptance.RandomMix.AutoShare)
 	share("acceptance.min_acceptance.rate", p.Acceptance.MinAcceptance.Rate)
 	positive("acceptance.min_acceptance.suspension", p.Acceptance.MinAcceptance.Suspension)
+	positive("acceptance.min_acceptance.window", p.Acceptance.MinAcceptance.Window)
+	atLeast("acceptance.min_acceptance.min_offers", p.Acceptance.MinAcceptance.MinOffers, 1)
+	for _, tier := range []int{1, 2, 3} {
+		if w, ok := p.Weighted.TierWeights[tier]; !ok {
+			bad(fmt.Sprintf("weighted.tier_weights.%d", tier), "missing: every tier 1, 2, 3 needs a weight")
+		} else if w < 1 || w > 1000 {
+			bad(fmt.Sprintf("weighted.tier_weights.%d", tier), "must be a whole number 1..1000, got %d", w)
+		}
+	}
+	for tier := range p.Weighted.TierWeights {
+		if tier < 1 || tier > 3 {
+			bad(fmt.Sprintf("weighted.tier_weights.%d", tier), "unknown tier (tiers are 1, 2, 3)")
+		}
+	}
 	for _, tier := range []int{1, 2, 3} {
 		d, ok := p.Tiers.Delays[tier]
 		if !ok {

@@ -11,8 +11,8 @@ import (
 )
 
 // Dispatch is the dispatcher processor: keyed by pool (territory or "*"),
-// it keeps each pool's roster and rotation and picks reps for leads that
-// must be auto-assigned.
+// it keeps each pool's roster and rotation and offers leads that must be
+// auto-assigned to reps, one at a time (the rep confirms or refuses).
 type Dispatch struct{ out }
 
 func NewDispatch(serde *schemas.Serde, t topics.Set) *Dispatch {
@@ -25,6 +25,7 @@ func (p *Dispatch) Group() *goka.GroupGraph {
 		goka.Input(goka.Stream(p.t.Dispatch), new(codec.Bytes), p.command),
 		goka.Persist(PoolCodec),
 		goka.Output(goka.Stream(p.t.LeadCmds), new(codec.Bytes)),
+		goka.Output(goka.Stream(p.t.RepCmds), new(codec.Bytes)),
 		goka.Output(goka.Stream(p.t.Dispatch), new(codec.Bytes)),
 		goka.Output(goka.Stream(p.t.DeadLetter), new(codec.Bytes)),
 	)
@@ -57,8 +58,8 @@ func (p *Dispatch) command(ctx goka.Context, msg any) {
 	switch c.Type {
 	case schemas.Roster:
 		r = dispatch.Roster(cur, c)
-	case schemas.Reassign:
-		r = dispatch.Reassign(cur, c)
+	case schemas.AutoAssign, schemas.Reassign:
+		r = dispatch.Offer(cur, c)
 	default:
 		p.deadLetter(ctx, raw, fmt.Errorf("unknown dispatch command type %q", c.Type))
 		return
@@ -66,6 +67,9 @@ func (p *Dispatch) command(ctx goka.Context, msg any) {
 	s := p.step()
 	if r.State != nil {
 		s.set(r.State, PoolCodec)
+	}
+	if r.Offer != nil {
+		s.toReps([]schemas.RepCommand{*r.Offer})
 	}
 	if r.Assign != nil {
 		s.toLeads([]schemas.LeadCommand{*r.Assign})

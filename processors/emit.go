@@ -15,6 +15,9 @@ type out struct {
 	t      topics.Set
 	max    int     // the largest record the producer may write (Env.MaxRecordBytes)
 	fences *fences // this instance's fence per assigned partition (fence.go)
+	// version of the policy the processor decides under; every event it
+	// writes names it.
+	version string
 }
 
 // recordOverhead is what Kafka adds to a record's key and value (headers,
@@ -105,6 +108,9 @@ func (s *step) events(evs []schemas.Event) {
 		key := evs[i].LeadID
 		if key == "" {
 			key = evs[i].RepID
+		}
+		if evs[i].PolicyVersion == "" {
+			evs[i].PolicyVersion = s.o.version
 		}
 		s.add(s.o.t.Events, key, &evs[i])
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/codec"
+	"github.com/orchard-leads/orchard/accept"
 	"github.com/orchard-leads/orchard/lead"
 	"github.com/orchard-leads/orchard/schemas"
 	"github.com/orchard-leads/orchard/timer"
@@ -19,7 +20,7 @@ type Leads struct {
 }
 
 func NewLeads(serde *schemas.Serde, t topics.Set, m lead.Machine) *Leads {
-	return &Leads{out: out{serde: serde, t: t}, machine: m}
+	return &Leads{out: out{serde: serde, t: t, version: m.Policy.Version()}, machine: m}
 }
 
 // Group is the Goka group graph of the lead processor.
@@ -82,7 +83,8 @@ func (p *Leads) command(ctx goka.Context, msg any) {
 		return
 	}
 	cur := currentLead(ctx)
-	pick := lead.Pick{RequestID: c.RequestID, Rep: c.RepID, RepTier: c.RepTier, RepTerritory: c.RepTerritory, At: c.At}
+	pick := lead.Pick{RequestID: c.RequestID, Rep: c.RepID, RepTier: c.RepTier, RepTerritory: c.RepTerritory, At: c.At,
+		Streak: accept.Streak{HotSinceWarm: c.HotStreak, SinceAged: c.SinceAged}}
 	report := lead.Report{RequestID: c.RequestID, By: c.By, ByRole: c.ByRole, Converted: c.Converted, At: c.At}
 	var r lead.Result
 	switch c.Type {
@@ -100,6 +102,8 @@ func (p *Leads) command(ctx goka.Context, msg any) {
 		r = p.machine.Outcome(cur, report)
 	case schemas.Assign:
 		r = p.machine.Assign(cur, c)
+	case schemas.Accept, schemas.Decline:
+		r = p.machine.Answer(cur, c)
 	case schemas.TimerFired:
 		r = p.machine.TimerFired(cur, c.Timer, c.Seq, c.At)
 	default:

@@ -21,11 +21,13 @@ type Reps struct {
 }
 
 func NewReps(serde *schemas.Serde, t topics.Set, m rep.Machine) *Reps {
-	return &Reps{out: out{serde: serde, t: t}, upsertRep: m.Upsert, handlers: map[string]func(*rep.Rep, schemas.RepCommand) rep.Result{
+	return &Reps{out: out{serde: serde, t: t, version: m.Policy.Version()}, upsertRep: m.Upsert, handlers: map[string]func(*rep.Rep, schemas.RepCommand) rep.Result{
 		schemas.ClaimRequested: m.RequestClaim, schemas.ClaimSettled: m.Settle,
 		schemas.OpenRequested: m.RequestOpen, schemas.HoldSettled: m.SettleHold, schemas.HoldEnded: m.EndHold,
 		schemas.BrowseStarted: m.StartBrowse, schemas.TimerFired: m.TimerFired, schemas.SLAMissed: m.MissSLA,
 		schemas.SuspensionLifted: m.LiftSuspension, schemas.QuotasSet: m.SetQuotas,
+		schemas.Offer: m.Offer, schemas.OfferVoid: m.VoidOffer, schemas.OfferAnswered: m.AnswerOffer,
+		schemas.PresenceSet: m.SetPresence, schemas.ManagerAssign: m.ManagerAssign,
 	}}
 }
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/orchard-leads/orchard/accept"
 	"github.com/orchard-leads/orchard/lead"
 	"github.com/orchard-leads/orchard/policy"
 	"github.com/orchard-leads/orchard/schemas"
@@ -63,6 +64,19 @@ type Rep struct {
 
 	ClaimsWon int       `json:"claims_won"`
 	Recent    []Settled `json:"recent,omitempty"` // newest last
+
+	Away    bool            `json:"away,omitempty"`    // presence: no new auto-assignments while away
+	Auto    []AutoLead      `json:"auto,omitempty"`    // auto-assigned leads taken, the last 8 days (weekly capacity)
+	Answers []accept.Answer `json:"answers,omitempty"` // answers to auto-assigned leads (acceptance.min_acceptance)
+	Streak  accept.Streak   `json:"streak"`            // acceptance.ratio
+}
+
+// AutoLead is an auto-assigned lead the rep took; it counts against the
+// weekly capacity, not against the hour and day claim quotas.
+type AutoLead struct {
+	At        int64  `json:"at"`
+	LeadID    string `json:"lead_id"`
+	RequestID string `json:"request_id"`
 }
 
 // Overrides are per-rep quotas; nil keeps the policy's.
@@ -138,6 +152,8 @@ func (r *Rep) clone() *Rep {
 	c.Penalties = append([]Penalty(nil), r.Penalties...)
 	c.SLAMisses = append([]int64(nil), r.SLAMisses...)
 	c.Recent = append([]Settled(nil), r.Recent...)
+	c.Auto = append([]AutoLead(nil), r.Auto...)
+	c.Answers = append([]accept.Answer(nil), r.Answers...)
 	c.Pending = make(map[string]Reservation, len(r.Pending))
 	for k, v := range r.Pending {
 		c.Pending[k] = v
@@ -173,6 +189,13 @@ func (r *Rep) prune(at int64) {
 		return out
 	}
 	r.Claims = keep(r.Claims, 8*day)
+	auto := r.Auto[:0]
+	for _, a := range r.Auto {
+		if at-a.At < (8 * day).Milliseconds() {
+			auto = append(auto, a)
+		}
+	}
+	r.Auto = auto
 	r.SLAMisses = keep(r.SLAMisses, week)
 	ps := r.Penalties[:0]
 	for _, p := range r.Penalties {
@@ -183,11 +206,17 @@ func (r *Rep) prune(at int64) {
 	r.Penalties = ps
 }
 
-// available to the dispatcher at a time.
-func (r *Rep) roster(at int64) []schemas.DispatchCommand {
-	out := []schemas.DispatchCommand{{Pool: schemas.AllPool, Type: schemas.Roster, At: at, RepID: r.ID, Active: r.Active, SuspendedUntil: r.SuspendedUntil}}
+// roster tells the dispatcher's pools (every rep's, and the rep's
+// territory's) whether to offer this rep leads, and at what weight. It is
+// a hint: the rep's ledger confirms or refuses every offer.
+func (m Machine) roster(r *Rep, at int64) []schemas.DispatchCommand {
+	entry := func(pool string) schemas.DispatchCommand {
+		return schemas.DispatchCommand{Pool: pool, Type: schemas.Roster, At: at, RepID: r.ID, Active: r.Active,
+			SuspendedUntil: r.SuspendedUntil, Away: r.Away, Weight: m.Policy.TierWeight(r.Tier)}
+	}
+	out := []schemas.DispatchCommand{entry(schemas.AllPool)}
 	if r.Territory != "" {
-		out = append(out, schemas.DispatchCommand{Pool: r.Territory, Type: schemas.Roster, At: at, RepID: r.ID, Active: r.Active, SuspendedUntil: r.SuspendedUntil})
+		out = append(out, entry(r.Territory))
 	}
 	return out
 }
@@ -215,7 +244,7 @@ func (m Machine) Upsert(cur *Rep, u schemas.RepUpsert) Result {
 		u.RepID, u.Name, u.Territory, u.Tier, u.WeeklyCapacity, u.Active, u.TimeZone, u.At
 	ev := m.repEvent(r, "rep_upserted", fmt.Sprintf("rep/%s/upserted/%d", r.ID, u.At), u.At)
 	ev.RequestID = u.RequestID
-	return Result{State: r, Decision: ok, Events: []schemas.Event{ev}, Roster: append(roster, r.roster(u.At)...)}
+	return Result{State: r, Decision: ok, Events: []schemas.Event{ev}, Roster: append(roster, m.roster(r, u.At)...)}
 }
 
 // Limits are a rep's quotas after overrides.
@@ -241,7 +270,7 @@ func (m Machine) Limits(r *Rep) Limits {
 
 // Usage is what counts against each quota at a moment: won claims in the
 // window, pending reservations, and (for the day) SLA penalties.
-type Usage struct{ Hour, Day, Week, Pending, Penalty int }
+type Usage struct{ Hour, Day, Week, Pending, Penalty, Auto int }
 
 func (m Machine) location(r *Rep) *time.Location {
 	name := r.TimeZone
@@ -288,10 +317,15 @@ func (m Machine) Usage(r *Rep, at int64) Usage {
 			u.Penalty += p.Claims
 		}
 	}
+	for _, a := range r.Auto {
+		if a.At >= weekStart && a.At <= at {
+			u.Auto++
+		}
+	}
 	u.Pending = len(r.Pending)
 	u.Hour += u.Pending
 	u.Day += u.Pending + u.Penalty
-	u.Week += u.Pending
+	u.Week += u.Pending + u.Auto
 	return u
 }
 
@@ -380,6 +414,9 @@ func (m Machine) RequestClaim(cur *Rep, c schemas.RepCommand) Result {
 		return m.refusal(cur, c, CodeQuotaWeek, fmt.Sprintf("%d of %d claims this week (pending included)", use.Week, lim.Week), int64(use.Week), int64(lim.Week), 0)
 	case use.Pending >= maxPending:
 		return m.refusal(cur, c, CodeInFlight, fmt.Sprintf("%d claims still waiting for their lead; retry in a moment", use.Pending), int64(use.Pending), maxPending, 0)
+	case use.Pending > 0 && m.Policy.Acceptance.Ratio.Enabled:
+		// The ratio rule judges each claim on the ones before it.
+		return m.refusal(cur, c, CodeInFlight, "acceptance.ratio: one claim at a time; retry once the last is decided", int64(use.Pending), 1, 0)
 	}
 	r := cur.clone()
 	r.prune(c.At)
@@ -426,7 +463,8 @@ func (m Machine) expireReservation(cur *Rep, c schemas.RepCommand) Result {
 }
 
 func (m Machine) reserved(r *Rep, reqID, leadID string, at int64) schemas.LeadCommand {
-	return schemas.LeadCommand{LeadID: leadID, RequestID: reqID, Type: schemas.ClaimReserved, At: at, RepID: r.ID, RepTier: r.Tier, RepTerritory: r.Territory}
+	return schemas.LeadCommand{LeadID: leadID, RequestID: reqID, Type: schemas.ClaimReserved, At: at, RepID: r.ID, RepTier: r.Tier, RepTerritory: r.Territory,
+		HotStreak: r.Streak.HotSinceWarm, SinceAged: r.Streak.SinceAged}
 }
 
 // Settle is step 4 of the claim saga: confirm the reservation as a claim,
@@ -454,6 +492,7 @@ func (m Machine) Settle(cur *Rep, c schemas.RepCommand) Result {
 		}
 		r.Claims = append(r.Claims, at)
 		r.ClaimsWon++
+		r.Streak = r.Streak.After(c.Temperature, c.Aged)
 		r.closeBrowse()
 		if r.Holding == c.LeadID {
 			r.Holding, r.HoldUntil = "", 0
@@ -600,7 +639,7 @@ func (m Machine) MissSLA(cur *Rep, c schemas.RepCommand) Result {
 		s := m.repEvent(r, "rep_suspended", c.RequestID+"/suspended", c.At)
 		s.LeadID, s.Reason, s.Value, s.Threshold, s.Until = c.LeadID, "sla_misses", int64(misses), int64(m.Policy.SLA.MissesToSuspend), r.SuspendedUntil
 		res.Events = append(res.Events, s)
-		res.Roster = r.roster(c.At)
+		res.Roster = m.roster(r, c.At)
 	}
 	return res
 }
@@ -632,7 +671,7 @@ func (m Machine) LiftSuspension(cur *Rep, c schemas.RepCommand) Result {
 		r.SuspendedUntil, r.SuspensionReason, r.SLAMisses = 0, "", nil
 	})
 	if res.State != nil {
-		res.Roster = res.State.roster(c.At)
+		res.Roster = m.roster(res.State, c.At)
 	}
 	return res
 }

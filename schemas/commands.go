@@ -14,6 +14,11 @@ const (
 	SuspensionLifted = "suspension_lifted" // manager -> rep
 	QuotasSet        = "quotas_set"        // manager -> rep
 	TimerFired       = "timer_fired"       // timers -> rep or lead
+	Offer            = "offer"             // dispatcher -> rep: take this auto-assigned lead? (capacity, availability, suspension)
+	OfferVoid        = "offer_void"        // lead -> rep: the offered lead was no longer waiting; give the capacity back
+	OfferAnswered    = "offer_answered"    // lead -> rep: the rep accepted (ok) or declined an auto-assigned lead
+	PresenceSet      = "presence_set"      // rep or manager -> rep: reason online | away
+	ManagerAssign    = "manager_assign"    // manager -> rep: give this lead to the rep (method manager)
 
 	// lead.commands
 	ClaimReserved  = "claim_reserved"  // rep -> lead
@@ -22,7 +27,9 @@ const (
 	HoldReleased   = "hold_released"   // rep -> lead: the rep opened another lead
 	Contact        = "contact"         // API -> lead
 	Outcome        = "outcome"         // API -> lead
-	Assign         = "assign"          // dispatcher or manager -> lead
+	Assign         = "assign"          // rep (an accepted offer or a manager's assignment) or dispatcher (escalation) -> lead
+	Accept         = "accept"          // API -> lead: the owner accepts an auto-assigned lead
+	Decline        = "decline"         // API -> lead: the owner declines it (unless the policy forbids)
 
 	// timers
 	TimerSchedule = "schedule"
@@ -30,8 +37,9 @@ const (
 	TimerDone     = "done" // target -> timers: timer_fired arrived; drop the row
 
 	// dispatch
-	Roster   = "roster"
-	Reassign = "reassign"
+	Roster     = "roster"
+	AutoAssign = "assign"   // a new lead the mode routes to auto-assignment
+	Reassign   = "reassign" // a lead whose owner missed the SLA or declined it
 )
 
 // AllPool is the dispatch pool of every rep (the others are territories).

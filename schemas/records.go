@@ -55,6 +55,14 @@ type RepCommand struct {
 	QuotaWeek int32  `avro:"quota_week"`
 	Reason    string `avro:"reason" limit:"2048"`
 	By        string `avro:"by"`
+	// offers from the dispatcher (and their refusals back to it)
+	Pool        string   `avro:"pool"`
+	Method      string   `avro:"method"`
+	ExcludeReps []string `avro:"exclude_reps"`
+	Fallback    bool     `avro:"fallback"`
+	// claim_settled: what the won lead was (acceptance.ratio)
+	Temperature string `avro:"temperature"`
+	Aged        bool   `avro:"aged"`
 }
 
 type LeadCommand struct {
@@ -71,6 +79,8 @@ type LeadCommand struct {
 	Converted    bool   `avro:"converted"`
 	By           string `avro:"by"`
 	ByRole       string `avro:"by_role"`
+	HotStreak    int32  `avro:"hot_streak"`
+	SinceAged    int32  `avro:"since_aged"`
 }
 
 type Decision struct {
@@ -125,6 +135,7 @@ type Event struct {
 	Until         int64  `avro:"until"`
 	PreviousRepID string `avro:"previous_rep_id"`
 	Converted     bool   `avro:"converted"`
+	PolicyVersion string `avro:"policy_version"`
 }
 
 type DeadLetter struct {
@@ -163,6 +174,9 @@ type DispatchCommand struct {
 	LeadID         string   `avro:"lead_id"`
 	ExcludeReps    []string `avro:"exclude_reps"`
 	Fallback       bool     `avro:"fallback"`
+	Method         string   `avro:"method"`
+	Weight         int32    `avro:"weight"`
+	Away           bool     `avro:"away"`
 }
 
 func (*LeadIntake) schemaFile() string      { return "lead_intake.avsc" }

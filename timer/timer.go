@@ -22,6 +22,8 @@ const (
 	SLA         = "sla"         // the first-contact SLA is due (target lead)
 	Browse      = "browse"      // a rep's browse window runs out (target rep)
 	Reservation = "reservation" // a claim's quota reservation is unsettled too long: ask the lead (target rep)
+	Escalate    = "escalate"    // a lead nobody took by lead.escalate_after goes to a manager (target lead)
+	Pickable    = "pickable"    // time_delayed: a lead no auto-assignment placed becomes pickable (target lead)
 )
 
 // Targets.
