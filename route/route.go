@@ -6,8 +6,9 @@
 package route
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
-	"hash/fnv"
 	"time"
 
 	"github.com/orchard-leads/orchard/policy"
@@ -40,11 +41,10 @@ func (r Route) Auto() bool { return r.Method != CherryPick }
 // Share is a stable fraction in [0, 1) of a lead id under a salt: the same
 // id always lands on the same side of a share.
 func Share(leadID, salt string) float64 {
-	h := fnv.New64a()
-	_, _ = h.Write([]byte(salt))
-	_, _ = h.Write([]byte{0})
-	_, _ = h.Write([]byte(leadID))
-	return float64(h.Sum64()>>11) / float64(1<<53)
+	// SHA-256, not FNV: FNV's high bits barely move for ids that differ
+	// in their last characters (L0001, L0002, ...), which skews the shares.
+	sum := sha256.Sum256([]byte(salt + "\x00" + leadID))
+	return float64(binary.BigEndian.Uint64(sum[:8])>>11) / float64(1<<53)
 }
 
 // Decide routes a new lead of this priority (high | standard | low) and
