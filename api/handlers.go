@@ -32,7 +32,7 @@ func (s *Server) putRep(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u := schemas.RepUpsert{RepID: chi.URLParam(r, "rep_id"), At: s.Now().UnixMilli(), Name: b.Name, Territory: b.Territory,
-		Tier: 2, WeeklyCapacity: b.WeeklyCapacity, Active: true, TimeZone: b.TimeZone}
+		WeeklyCapacity: b.WeeklyCapacity, Active: true, TimeZone: b.TimeZone} // tier 0: a new rep starts at 2, an existing one keeps its tier
 	if b.Tier != nil {
 		u.Tier = *b.Tier
 	}
@@ -53,8 +53,12 @@ func (s *Server) putRep(w http.ResponseWriter, r *http.Request) {
 		s.commandFailed(w, err)
 		return
 	}
-	writeJSON(w, 200, map[string]any{"rep_id": u.RepID, "name": u.Name, "territory": u.Territory, "tier": u.Tier,
-		"weekly_capacity": u.WeeklyCapacity, "active": u.Active, "time_zone": u.TimeZone})
+	body := map[string]any{"rep_id": u.RepID, "name": u.Name, "territory": u.Territory,
+		"weekly_capacity": u.WeeklyCapacity, "active": u.Active, "time_zone": u.TimeZone}
+	if u.Tier != 0 {
+		body["tier"] = u.Tier
+	}
+	writeJSON(w, 200, body)
 }
 
 // leadBody is a lead as JSON (API.md): the lead's data fields plus its id,

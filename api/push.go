@@ -129,3 +129,21 @@ func (s *Server) escalations(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, 200, map[string]any{"leads": out})
 }
+
+// setTier is PUT /v1/reps/{id}/tier {"tier", "pinned"}: a manager sets a
+// rep's tier; pinned keeps it through recomputations.
+func (s *Server) setTier(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		Tier   int32 `json:"tier"`
+		Pinned bool  `json:"pinned"`
+	}
+	if fe := decodeBody(r, &b); fe != nil {
+		writeInvalid(w, fe)
+		return
+	}
+	if b.Tier < 1 || b.Tier > 3 {
+		writeInvalid(w, &lead.FieldError{Field: "tier", Reason: "must be 1, 2 or 3"})
+		return
+	}
+	s.managerCommand(w, r, &schemas.RepCommand{Type: schemas.TierSet, Tier: b.Tier, Pinned: b.Pinned, QuotaHour: -1, QuotaDay: -1, QuotaWeek: -1})
+}

@@ -94,6 +94,7 @@ func (s *Server) Handler() http.Handler {
 		r.With(s.roles(auth.RoleManager)).Post("/leads/{lead_id}/assign", s.assign)
 		r.With(s.roles(auth.RoleRep, auth.RoleManager)).Post("/reps/{rep_id}/presence", s.presence)
 		r.With(s.roles(auth.RoleManager)).Get("/escalations", s.escalations)
+		r.With(s.roles(auth.RoleManager)).Put("/reps/{rep_id}/tier", s.setTier)
 	})
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, 404, "not_found", "no such endpoint (see /openapi.yaml)")

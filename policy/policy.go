@@ -119,6 +119,9 @@ type Tiers struct {
 	Tier3AutoOnly  bool             `yaml:"tier3_auto_only"`
 	RecomputeEvery Duration         `yaml:"recompute_every"`
 	Weights        TierWeights      `yaml:"weights"`
+	Tier1Score     float64          `yaml:"tier1_score"`
+	Tier2Score     float64          `yaml:"tier2_score"`
+	MinLeads       int              `yaml:"min_leads"`
 }
 
 type TierWeights struct {
@@ -453,6 +456,12 @@ func (p Policy) Validate() error {
 	if sum := w.Conversion + w.ContactSpeed + w.QuotaAttainment; sum < 0.999 || sum > 1.001 {
 		bad("tiers.weights", "must add up to 1, got %.3f", sum)
 	}
+	share("tiers.tier1_score", p.Tiers.Tier1Score)
+	share("tiers.tier2_score", p.Tiers.Tier2Score)
+	if p.Tiers.Tier2Score > p.Tiers.Tier1Score {
+		bad("tiers.tier2_score", "(%v) must not exceed tiers.tier1_score (%v)", p.Tiers.Tier2Score, p.Tiers.Tier1Score)
+	}
+	atLeast("tiers.min_leads", p.Tiers.MinLeads, 0)
 	share("split.pick_share", p.Split.PickShare)
 	oneOf("by_priority.high", p.ByPriority.High, methods)
 	oneOf("by_priority.standard", p.ByPriority.Standard, methods)

@@ -346,3 +346,53 @@ func TestEveryEventNamesThePolicyVersion(t *testing.T) {
 		t.Fatalf("only %d events", n)
 	}
 }
+
+func TestTiersRecomputeWeeklyAndAPinHolds(t *testing.T) {
+	h := newHarness(t, "quotas: {per_hour: 10, per_day: 10, per_week: 10}\ntiers: {tier3_auto_only: true}\n")
+	h.rep("ana", "", 2) // will perform: claims 10, contacts fast, converts
+	h.rep("bo", "", 2)  // will take leads and never convert
+	h.rep("cy", "", 2)  // pinned at 2 by a manager
+	h.rep("dee", "", 2) // does nothing: too few leads, the tier stays
+	id := h.id("tier")
+	h.send(h.top.RepCmds, "cy", &schemas.RepCommand{RepID: "cy", RequestID: id, Type: schemas.TierSet, At: h.now(), Tier: 2, Pinned: true, QuotaHour: -1, QuotaDay: -1, QuotaWeek: -1})
+	want(t, h.decision(id), true, "")
+	h.advance(15 * time.Minute) // tier 2's delay
+	for i := range 10 {
+		for _, r := range []string{"ana", "bo", "cy"} {
+			lid := fmt.Sprintf("%s-%d", r, i)
+			h.lead2(lid, "mql", 60, "")
+			h.advance(15 * time.Minute)
+			want(t, h.claim(r, lid), true, "")
+			want(t, h.report(schemas.Contact, lid, r, "rep", false), true, "")
+			want(t, h.report(schemas.Outcome, lid, "crm", "integration", r == "ana"), true, "")
+		}
+	}
+	h.advance(7 * 24 * time.Hour)
+	got := map[string]int32{}
+	for _, r := range []string{"ana", "bo", "cy", "dee"} {
+		got[r] = h.repState(r).Tier
+	}
+	if got["ana"] != 1 || got["bo"] != 2 || got["cy"] != 2 || got["dee"] != 2 {
+		t.Fatalf("tiers after a week: %v (want ana 1: converts and contacts; bo 2: no conversion; cy pinned; dee too few leads)", got)
+	}
+	evs := h.events("tier_recomputed")
+	reasons := map[string]string{}
+	for _, e := range evs {
+		reasons[e.RepID] = e.Reason
+	}
+	if len(evs) != 4 || !strings.Contains(reasons["ana"], "conversion=1.000") || !strings.Contains(reasons["cy"], "pinned") ||
+		!strings.Contains(reasons["dee"], "fewer than tiers.min_leads") {
+		t.Fatalf("one event per rep with its inputs: %v", reasons)
+	}
+	// Tier 3 with tier3_auto_only: cannot pick.
+	id = h.id("tier")
+	h.send(h.top.RepCmds, "dee", &schemas.RepCommand{RepID: "dee", RequestID: id, Type: schemas.TierSet, At: h.now(), Tier: 3, QuotaHour: -1, QuotaDay: -1, QuotaWeek: -1})
+	want(t, h.decision(id), true, "")
+	h.lead2("X", "mql", 60, "")
+	h.advance(90 * time.Minute) // past tier 3's delay: refused all the same
+	d := h.claim("dee", "X")
+	want(t, d, false, lead.CodeTierDelay)
+	if !strings.Contains(d.Message, "auto-assigned leads only") {
+		t.Fatalf("tier3_auto_only: %q", d.Message)
+	}
+}

@@ -47,6 +47,7 @@ func (m Machine) Offer(cur *Rep, c schemas.RepCommand) Result {
 	r.prune(c.At)
 	r.remember(Settled{ID: key, OK: true, LeadID: c.LeadID})
 	r.Auto = append(r.Auto, AutoLead{At: c.At, LeadID: c.LeadID, RequestID: c.RequestID})
+	r.Period.Leads++
 	return Result{State: r, Forward: []schemas.LeadCommand{m.offerAssign(r, c)}}
 }
 
@@ -107,10 +108,11 @@ func (m Machine) AnswerOffer(cur *Rep, c schemas.RepCommand) Result {
 	if c.OK {
 		return Result{State: r}
 	}
-	if c.Reason == "declined" {
+	if c.Reason == "declined" { // not the rep's lead after all
 		for i, a := range r.Auto {
 			if a.LeadID == c.LeadID {
 				r.Auto = append(r.Auto[:i], r.Auto[i+1:]...)
+				r.Period.Leads = max(0, r.Period.Leads-1)
 				break
 			}
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/orchard-leads/orchard/lead"
 	"github.com/orchard-leads/orchard/policy"
 	"github.com/orchard-leads/orchard/schemas"
+	"github.com/orchard-leads/orchard/tier"
 	"github.com/orchard-leads/orchard/timer"
 )
 
@@ -69,6 +70,12 @@ type Rep struct {
 	Auto    []AutoLead      `json:"auto,omitempty"`    // auto-assigned leads taken, the last 8 days (weekly capacity)
 	Answers []accept.Answer `json:"answers,omitempty"` // answers to auto-assigned leads (acceptance.min_acceptance)
 	Streak  accept.Streak   `json:"streak"`            // acceptance.ratio
+
+	TierPinned bool        `json:"tier_pinned,omitempty"` // a manager's tier: recomputations keep it
+	TierSeq    int32       `json:"tier_seq,omitempty"`    // numbers the periods (their timers)
+	TierDueAt  int64       `json:"tier_due_at,omitempty"` // the current period's end
+	Period     tier.Stats  `json:"period"`                // the current period's figures
+	LastTier   *TierRecord `json:"last_tier,omitempty"`
 }
 
 // AutoLead is an auto-assigned lead the rep took; it counts against the
@@ -131,8 +138,8 @@ func ValidateUpsert(u schemas.RepUpsert) *lead.FieldError {
 		return &lead.FieldError{Field: "rep_id", Reason: "must be 1-128 characters of letters, digits and . _ : @ -"}
 	case u.Name == "":
 		return &lead.FieldError{Field: "name", Reason: "is required"}
-	case u.Tier < 1 || u.Tier > 3:
-		return &lead.FieldError{Field: "tier", Reason: fmt.Sprintf("must be 1, 2 or 3, got %d", u.Tier)}
+	case u.Tier < 0 || u.Tier > 3:
+		return &lead.FieldError{Field: "tier", Reason: fmt.Sprintf("must be 1, 2 or 3 (0: keep the rep's tier), got %d", u.Tier)}
 	case u.WeeklyCapacity < 0:
 		return &lead.FieldError{Field: "weekly_capacity", Reason: "must not be negative"}
 	case u.At <= 0:
@@ -228,8 +235,12 @@ func (m Machine) repEvent(r *Rep, typ, id string, at int64) schemas.Event {
 // Upsert creates or changes a rep; the ledger stays.
 func (m Machine) Upsert(cur *Rep, u schemas.RepUpsert) Result {
 	ok := &schemas.Decision{RequestID: u.RequestID, OK: true, At: u.At, RepID: u.RepID}
-	if cur != nil && u.At <= cur.UpdatedAt {
-		return Result{Decision: ok} // replay or stale: already applied
+	if cur != nil && u.At <= cur.UpdatedAt { // replay or stale: already applied
+		res := Result{Decision: ok}
+		if cur.TierDueAt != 0 && m.Policy.Tiers.Enabled { // the schedule may be what a crash lost
+			res.Timers = []schemas.TimerCommand{m.tierTimer(cur)}
+		}
+		return res
 	}
 	r := &Rep{Tier: 2}
 	if cur != nil {
@@ -240,11 +251,15 @@ func (m Machine) Upsert(cur *Rep, u schemas.RepUpsert) Result {
 		// leave the old territory's pool
 		roster = append(roster, schemas.DispatchCommand{Pool: cur.Territory, Type: schemas.Roster, At: u.At, RepID: u.RepID, Active: false})
 	}
-	r.ID, r.Name, r.Territory, r.Tier, r.WeeklyCapacity, r.Active, r.TimeZone, r.UpdatedAt =
-		u.RepID, u.Name, u.Territory, u.Tier, u.WeeklyCapacity, u.Active, u.TimeZone, u.At
+	r.ID, r.Name, r.Territory, r.WeeklyCapacity, r.Active, r.TimeZone, r.UpdatedAt =
+		u.RepID, u.Name, u.Territory, u.WeeklyCapacity, u.Active, u.TimeZone, u.At
+	if u.Tier != 0 { // 0 keeps the tier (a recomputed or pinned one)
+		r.Tier = u.Tier
+	}
+	timers := m.startTierClock(r, u.At)
 	ev := m.repEvent(r, "rep_upserted", fmt.Sprintf("rep/%s/upserted/%d", r.ID, u.At), u.At)
 	ev.RequestID = u.RequestID
-	return Result{State: r, Decision: ok, Events: []schemas.Event{ev}, Roster: append(roster, m.roster(r, u.At)...)}
+	return Result{State: r, Decision: ok, Events: []schemas.Event{ev}, Roster: append(roster, m.roster(r, u.At)...), Timers: timers}
 }
 
 // Limits are a rep's quotas after overrides.
@@ -492,6 +507,7 @@ func (m Machine) Settle(cur *Rep, c schemas.RepCommand) Result {
 		}
 		r.Claims = append(r.Claims, at)
 		r.ClaimsWon++
+		r.Period.Leads++
 		r.Streak = r.Streak.After(c.Temperature, c.Aged)
 		r.closeBrowse()
 		if r.Holding == c.LeadID {
@@ -547,6 +563,9 @@ func (m Machine) TimerFired(cur *Rep, c schemas.RepCommand) Result {
 	}
 	if c.Timer == timer.Reservation {
 		return m.expireReservation(cur, c)
+	}
+	if c.Timer == timer.Tier {
+		return m.recomputeTier(cur, c)
 	}
 	if c.Timer != timer.Browse || c.Seq != cur.BrowseSeq || cur.BrowseUntil == 0 {
 		return Result{}

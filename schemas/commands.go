@@ -19,6 +19,9 @@ const (
 	OfferAnswered    = "offer_answered"    // lead -> rep: the rep accepted (ok) or declined an auto-assigned lead
 	PresenceSet      = "presence_set"      // rep or manager -> rep: reason online | away
 	ManagerAssign    = "manager_assign"    // manager -> rep: give this lead to the rep (method manager)
+	LeadContacted    = "lead_contacted"    // lead -> rep: first contact on a lead it owns (tier figures)
+	LeadOutcome      = "lead_outcome"      // lead -> rep: the outcome of a lead it owns, ok = converted (tier figures)
+	TierSet          = "tier_set"          // manager -> rep: set (and pin or unpin) the tier
 
 	// lead.commands
 	ClaimReserved  = "claim_reserved"  // rep -> lead

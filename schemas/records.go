@@ -63,6 +63,9 @@ type RepCommand struct {
 	// claim_settled: what the won lead was (acceptance.ratio)
 	Temperature string `avro:"temperature"`
 	Aged        bool   `avro:"aged"`
+	Value       int64  `avro:"value"`
+	Tier        int32  `avro:"tier"`
+	Pinned      bool   `avro:"pinned"`
 }
 
 type LeadCommand struct {

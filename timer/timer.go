@@ -24,6 +24,7 @@ const (
 	Reservation = "reservation" // a claim's quota reservation is unsettled too long: ask the lead (target rep)
 	Escalate    = "escalate"    // a lead nobody took by lead.escalate_after goes to a manager (target lead)
 	Pickable    = "pickable"    // time_delayed: a lead no auto-assignment placed becomes pickable (target lead)
+	Tier        = "tier"        // a rep's tier is recomputed (target rep)
 )
 
 // Targets.
