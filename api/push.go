@@ -8,6 +8,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/orchard-leads/orchard/auth"
+	"github.com/orchard-leads/orchard/avail"
 	"github.com/orchard-leads/orchard/lead"
 	"github.com/orchard-leads/orchard/schemas"
 )
@@ -146,4 +147,26 @@ func (s *Server) setTier(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.managerCommand(w, r, &schemas.RepCommand{Type: schemas.TierSet, Tier: b.Tier, Pinned: b.Pinned, QuotaHour: -1, QuotaDay: -1, QuotaWeek: -1})
+}
+
+// availability is PUT /v1/reps/{id}/availability: working hours per day in
+// the rep's time zone ("09:00-12:00,13:00-17:00", "off") and out-of-office
+// windows; by the rep itself or a manager.
+func (s *Server) availability(w http.ResponseWriter, r *http.Request) {
+	var b avail.Request
+	if fe := decodeBody(r, &b); fe != nil {
+		writeInvalid(w, fe)
+		return
+	}
+	a, fe := b.Parse()
+	if fe != nil {
+		writeInvalid(w, &lead.FieldError{Field: fe.Field, Reason: fe.Reason})
+		return
+	}
+	c := caller(r)
+	if c.Role == auth.RoleRep && c.Subject != chi.URLParam(r, "rep_id") {
+		writeError(w, 403, "forbidden", "a rep sets only its own availability")
+		return
+	}
+	s.managerCommand(w, r, &schemas.RepCommand{Type: schemas.AvailabilitySet, Availability: a.Encode(), QuotaHour: -1, QuotaDay: -1, QuotaWeek: -1})
 }

@@ -95,6 +95,7 @@ func (s *Server) Handler() http.Handler {
 		r.With(s.roles(auth.RoleRep, auth.RoleManager)).Post("/reps/{rep_id}/presence", s.presence)
 		r.With(s.roles(auth.RoleManager)).Get("/escalations", s.escalations)
 		r.With(s.roles(auth.RoleManager)).Put("/reps/{rep_id}/tier", s.setTier)
+		r.With(s.roles(auth.RoleRep, auth.RoleManager)).Put("/reps/{rep_id}/availability", s.availability)
 	})
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, 404, "not_found", "no such endpoint (see /openapi.yaml)")

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/orchard-leads/orchard/avail"
 	"github.com/orchard-leads/orchard/lead"
 	"github.com/orchard-leads/orchard/rep"
 	"github.com/orchard-leads/orchard/schemas"
@@ -394,5 +395,46 @@ func TestTiersRecomputeWeeklyAndAPinHolds(t *testing.T) {
 	want(t, d, false, lead.CodeTierDelay)
 	if !strings.Contains(d.Message, "auto-assigned leads only") {
 		t.Fatalf("tier3_auto_only: %q", d.Message)
+	}
+}
+
+func TestOffHoursAndOutOfOfficePassTheOfferOn(t *testing.T) {
+	h := newHarness(t, "mode: split\nsplit: {pick_share: 0}\n")
+	h.rep("ana", "", 2)
+	h.rep("bo", "", 2)
+	set := func(repID string, a avail.Request) {
+		av, fe := a.Parse()
+		if fe != nil {
+			t.Fatal(fe)
+		}
+		id := h.id("avail")
+		h.send(h.top.RepCmds, repID, &schemas.RepCommand{RepID: repID, RequestID: id, Type: schemas.AvailabilitySet, At: h.now(), Availability: av.Encode(),
+			QuotaHour: -1, QuotaDay: -1, QuotaWeek: -1})
+		want(t, h.decision(id), true, "")
+	}
+	set("ana", avail.Request{WorkingHours: map[string]string{"mon": "10:00-18:00"}}) // t0 is Monday 09:00 UTC
+	h.lead2("O1", "mql", 60, "")
+	h.lead2("O2", "mql", 60, "")
+	if a, b := h.lead("O1").Owner, h.lead("O2").Owner; a != "bo" || b != "bo" {
+		t.Fatalf("ana starts at 10:00: both to bo, got %s %s", a, b)
+	}
+	h.advance(time.Hour)
+	var r avail.Request
+	r.OutOfOffice = append(r.OutOfOffice, struct {
+		From  string `json:"from"`
+		Until string `json:"until"`
+	}{h.clock.Now().Format(time.RFC3339), h.clock.Now().Add(time.Hour).Format(time.RFC3339)})
+	set("bo", r)
+	h.lead2("O3", "mql", 60, "")
+	h.lead2("O4", "mql", 60, "")
+	if a, b := h.lead("O3").Owner, h.lead("O4").Owner; a != "ana" || b != "ana" {
+		t.Fatalf("bo is out of office, ana works now: %s %s", a, b)
+	}
+	refusals := map[string]int{}
+	for _, e := range h.events("offer_refused") {
+		refusals[e.RepID+" "+e.Reason]++
+	}
+	if refusals["ana off_hours"] < 1 || refusals["bo out_of_office"] < 1 {
+		t.Fatalf("refusals: %v", refusals)
 	}
 }

@@ -29,6 +29,7 @@ func NewReps(serde *schemas.Serde, t topics.Set, m rep.Machine) *Reps {
 		schemas.Offer: m.Offer, schemas.OfferVoid: m.VoidOffer, schemas.OfferAnswered: m.AnswerOffer,
 		schemas.PresenceSet: m.SetPresence, schemas.ManagerAssign: m.ManagerAssign,
 		schemas.LeadContacted: m.LeadContacted, schemas.LeadOutcome: m.LeadOutcome, schemas.TierSet: m.SetTier,
+		schemas.AvailabilitySet: m.SetAvailability,
 	}}
 }
 

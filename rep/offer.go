@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/orchard-leads/orchard/accept"
+	"github.com/orchard-leads/orchard/avail"
 	"github.com/orchard-leads/orchard/dispatch"
 	"github.com/orchard-leads/orchard/lead"
 	"github.com/orchard-leads/orchard/schemas"
@@ -65,6 +66,9 @@ func (m Machine) offerRefusal(r *Rep, c schemas.RepCommand) string {
 		return CodeSuspended
 	case r.Away:
 		return CodeAway
+	}
+	if ok, why := r.Availability.Available(m.location(r), c.At); !ok {
+		return why // off_hours | out_of_office
 	}
 	if lim, use := m.Limits(r), m.Usage(r, c.At); use.Week >= lim.Week {
 		return CodeCapacity
@@ -144,6 +148,20 @@ func (m Machine) SetPresence(cur *Rep, c schemas.RepCommand) Result {
 		res.Roster = m.roster(res.State, c.At)
 	}
 	return res
+}
+
+// SetAvailability records a rep's working hours and out-of-office
+// windows (by the rep or a manager). Outside them the rep gets no new
+// auto-assigned or reassigned leads and keeps the ones it has.
+func (m Machine) SetAvailability(cur *Rep, c schemas.RepCommand) Result {
+	a, err := avail.Decode(c.Availability)
+	if err != nil {
+		return m.refusal(cur, c, "invalid", "availability: "+err.Error(), 0, 0, 0)
+	}
+	return m.managerAction(cur, c, "availability_set", func(r *Rep, ev *schemas.Event) {
+		r.Availability = a.Prune(c.At)
+		ev.Reason = "by " + c.By
+	})
 }
 
 // ManagerAssign gives a lead to this rep on a manager's word (method

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/orchard-leads/orchard/accept"
+	"github.com/orchard-leads/orchard/avail"
 	"github.com/orchard-leads/orchard/lead"
 	"github.com/orchard-leads/orchard/policy"
 	"github.com/orchard-leads/orchard/schemas"
@@ -70,6 +71,8 @@ type Rep struct {
 	Auto    []AutoLead      `json:"auto,omitempty"`    // auto-assigned leads taken, the last 8 days (weekly capacity)
 	Answers []accept.Answer `json:"answers,omitempty"` // answers to auto-assigned leads (acceptance.min_acceptance)
 	Streak  accept.Streak   `json:"streak"`            // acceptance.ratio
+
+	Availability avail.Availability `json:"availability"` // working hours, out of office
 
 	TierPinned bool        `json:"tier_pinned,omitempty"` // a manager's tier: recomputations keep it
 	TierSeq    int32       `json:"tier_seq,omitempty"`    // numbers the periods (their timers)

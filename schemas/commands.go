@@ -22,6 +22,7 @@ const (
 	LeadContacted    = "lead_contacted"    // lead -> rep: first contact on a lead it owns (tier figures)
 	LeadOutcome      = "lead_outcome"      // lead -> rep: the outcome of a lead it owns, ok = converted (tier figures)
 	TierSet          = "tier_set"          // manager -> rep: set (and pin or unpin) the tier
+	AvailabilitySet  = "availability_set"  // rep or manager -> rep: working hours, out-of-office windows
 
 	// lead.commands
 	ClaimReserved  = "claim_reserved"  // rep -> lead

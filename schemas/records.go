@@ -66,6 +66,8 @@ type RepCommand struct {
 	Value       int64  `avro:"value"`
 	Tier        int32  `avro:"tier"`
 	Pinned      bool   `avro:"pinned"`
+	// availability_set: JSON of avail.Availability
+	Availability string `avro:"availability" limit:"8192"`
 }
 
 type LeadCommand struct {
