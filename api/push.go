@@ -104,18 +104,21 @@ type Escalation struct {
 	PreviousRepID string `json:"previous_rep_id,omitempty"`
 }
 
-// escalations is GET /v1/escalations: every escalated lead, oldest first;
-// a manager assigns them (POST /v1/leads/{id}/assign).
+// escalations is GET /v1/escalations: every escalated lead, oldest first
+// (from the lead index); a manager assigns them (POST /v1/leads/{id}/assign).
 func (s *Server) escalations(w http.ResponseWriter, r *http.Request) {
 	now := s.Now()
+	ids, _ := s.Store.LeadIndex().Query(lead.Escalated, "", "", 1<<30)
 	var leads []*lead.Lead
-	if err := s.Store.EachLead(func(l *lead.Lead) {
-		if l.Status == lead.Escalated {
+	for _, id := range ids {
+		l, err := s.Store.Lead(id)
+		if err != nil {
+			writeError(w, 503, "unavailable", err.Error())
+			return
+		}
+		if l != nil && l.Status == lead.Escalated {
 			leads = append(leads, l)
 		}
-	}); err != nil {
-		writeError(w, 503, "unavailable", err.Error())
-		return
 	}
 	sort.Slice(leads, func(i, j int) bool {
 		if leads[i].ClaimedAt != leads[j].ClaimedAt {

@@ -38,6 +38,8 @@ type Store interface {
 	Lead(id string) (*lead.Lead, error)
 	EachLead(fn func(*lead.Lead)) error
 	Rep(id string) (*rep.Rep, error)
+	EachRep(fn func(*rep.Rep)) error
+	LeadIndex() *LeadIndex
 }
 
 // Server is the HTTP API.
@@ -94,6 +96,8 @@ func (s *Server) Handler() http.Handler {
 		r.With(s.roles(auth.RoleManager)).Post("/leads/{lead_id}/assign", s.assign)
 		r.With(s.roles(auth.RoleRep, auth.RoleManager)).Post("/reps/{rep_id}/presence", s.presence)
 		r.With(s.roles(auth.RoleManager)).Get("/escalations", s.escalations)
+		r.With(s.roles(auth.RoleManager)).Get("/reps", s.listReps)
+		r.With(s.roles(auth.RoleManager)).Get("/leads", s.listLeads)
 		r.With(s.roles(auth.RoleManager)).Put("/reps/{rep_id}/tier", s.setTier)
 		r.With(s.roles(auth.RoleRep, auth.RoleManager)).Put("/reps/{rep_id}/availability", s.availability)
 	})

@@ -12,6 +12,27 @@ import (
 type ViewStore struct {
 	Leads *goka.View
 	Reps  *goka.View
+	Index *LeadIndex // follows Leads (its update callback)
+}
+
+func (v ViewStore) LeadIndex() *LeadIndex { return v.Index }
+
+func (v ViewStore) EachRep(fn func(*rep.Rep)) error {
+	it, err := v.Reps.Iterator()
+	if err != nil {
+		return err
+	}
+	defer it.Release()
+	for it.Next() {
+		x, err := it.Value()
+		if err != nil {
+			return err
+		}
+		if r, ok := x.(*rep.Rep); ok && r != nil {
+			fn(r)
+		}
+	}
+	return nil
 }
 
 func (v ViewStore) Lead(id string) (*lead.Lead, error) {

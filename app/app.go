@@ -231,7 +231,9 @@ func ensureTopics(ctx context.Context, brokers []string, cfg Config, create bool
 func startAPI(ctx context.Context, g *errgroup.Group, brokers []string, serde *schemas.Serde, machine lead.Machine, cfg Config,
 	metrics *api.Metrics, ready *[]func(context.Context) error) (*api.Server, *http.Server, net.Listener, error) {
 	env := processors.Env{Brokers: brokers, MaxRecordBytes: cfg.MaxRecordBytes}
-	leads, err := goka.NewView(brokers, goka.GroupTable(goka.Group(cfg.Topics.LeadsGroup)), processors.LeadCodec, env.ViewOptions()...)
+	index := api.NewLeadIndex()
+	leads, err := goka.NewView(brokers, goka.GroupTable(goka.Group(cfg.Topics.LeadsGroup)), processors.LeadCodec,
+		env.ViewOptions(goka.WithViewCallback(index.Update))...)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("lead view: %w", err)
 	}
@@ -261,7 +263,7 @@ func startAPI(ctx context.Context, g *errgroup.Group, brokers []string, serde *s
 	}
 	go func() { <-ctx.Done(); producer.Close() }()
 	s := &api.Server{Secret: cfg.Secret, Topics: cfg.Topics, Serde: serde, Producer: producer, Waiter: waiter,
-		Store: api.ViewStore{Leads: leads, Reps: reps}, Machine: machine, RepMachine: rep.Machine{Policy: machine.Policy}, Now: cfg.Clock.Now,
+		Store: api.ViewStore{Leads: leads, Reps: reps, Index: index}, Machine: machine, RepMachine: rep.Machine{Policy: machine.Policy}, Now: cfg.Clock.Now,
 		DecisionTimeout: cfg.DecisionTimeout, Metrics: metrics}
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {

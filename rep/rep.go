@@ -290,6 +290,9 @@ func (m Machine) Limits(r *Rep) Limits {
 // window, pending reservations, and (for the day) SLA penalties.
 type Usage struct{ Hour, Day, Week, Pending, Penalty, Auto int }
 
+// Location is the rep's time zone (its own, else quotas.time_zone).
+func (m Machine) Location(r *Rep) *time.Location { return m.location(r) }
+
 func (m Machine) location(r *Rep) *time.Location {
 	name := r.TimeZone
 	if name == "" {

@@ -1,0 +1,117 @@
+package api
+
+import (
+	"sort"
+	"sync"
+
+	"github.com/lovoo/goka"
+	"github.com/lovoo/goka/storage"
+
+	"github.com/orchard-leads/orchard/lead"
+	"github.com/orchard-leads/orchard/processors"
+)
+
+// LeadIndex indexes the lead view by status and owner, kept current by the
+// view's update callback, so that the manager's lists (GET /v1/leads,
+// GET /v1/escalations) cost what they return, not the whole history.
+type LeadIndex struct {
+	mu       sync.RWMutex
+	leads    map[string]indexEntry
+	byStatus map[lead.Status]map[string]struct{}
+	byOwner  map[string]map[string]struct{}
+}
+
+type indexEntry struct {
+	status lead.Status
+	owner  string
+}
+
+func NewLeadIndex() *LeadIndex {
+	return &LeadIndex{leads: map[string]indexEntry{}, byStatus: map[lead.Status]map[string]struct{}{}, byOwner: map[string]map[string]struct{}{}}
+}
+
+// Update is the view callback: the fenced update, then the index follows
+// what the view stored.
+func (x *LeadIndex) Update(ctx goka.UpdateContext, s storage.Storage, key string, value []byte) error {
+	if err := processors.FencedUpdate(ctx, s, key, value); err != nil {
+		return err
+	}
+	stored, err := s.Get(key)
+	if err != nil {
+		return err
+	}
+	var l *lead.Lead
+	if stored != nil {
+		if v, err := processors.LeadCodec.Decode(stored); err == nil {
+			l, _ = v.(*lead.Lead)
+		}
+	}
+	x.put(key, l)
+	return nil
+}
+
+func (x *LeadIndex) put(id string, l *lead.Lead) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if old, ok := x.leads[id]; ok {
+		delete(x.byStatus[old.status], id)
+		if old.owner != "" {
+			delete(x.byOwner[old.owner], id)
+			if len(x.byOwner[old.owner]) == 0 {
+				delete(x.byOwner, old.owner)
+			}
+		}
+		delete(x.leads, id)
+	}
+	if l == nil {
+		return
+	}
+	e := indexEntry{status: l.Status, owner: l.Owner}
+	x.leads[id] = e
+	if x.byStatus[e.status] == nil {
+		x.byStatus[e.status] = map[string]struct{}{}
+	}
+	x.byStatus[e.status][id] = struct{}{}
+	if e.owner != "" {
+		if x.byOwner[e.owner] == nil {
+			x.byOwner[e.owner] = map[string]struct{}{}
+		}
+		x.byOwner[e.owner][id] = struct{}{}
+	}
+}
+
+// Query lists lead ids of a status and/or owner ("" = any), in id order,
+// after a cursor, at most limit; next is the cursor of the following page
+// ("" on the last).
+func (x *LeadIndex) Query(status lead.Status, owner, after string, limit int) (ids []string, next string) {
+	x.mu.RLock()
+	var set map[string]struct{}
+	switch {
+	case owner != "" && (status == "" || len(x.byOwner[owner]) <= len(x.byStatus[status])):
+		set = x.byOwner[owner]
+	case status != "":
+		set = x.byStatus[status]
+	}
+	var all []string
+	if set == nil && status == "" && owner == "" {
+		all = make([]string, 0, len(x.leads))
+		for id := range x.leads {
+			if id > after {
+				all = append(all, id)
+			}
+		}
+	} else {
+		for id := range set {
+			e := x.leads[id]
+			if id > after && (status == "" || e.status == status) && (owner == "" || e.owner == owner) {
+				all = append(all, id)
+			}
+		}
+	}
+	x.mu.RUnlock()
+	sort.Strings(all)
+	if len(all) > limit {
+		return all[:limit], all[limit-1]
+	}
+	return all, ""
+}
