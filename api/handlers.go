@@ -106,7 +106,7 @@ func (s *Server) postLead(w http.ResponseWriter, r *http.Request) {
 		writeInvalid(w, fe)
 		return
 	}
-	in, fe := IntakeFromJSON(b, s.Now(), s.Machine.Limits)
+	in, fe := IntakeFromJSON(b, s.Now(), s.machine().Limits)
 	if fe != nil {
 		writeInvalid(w, fe)
 		return
@@ -128,7 +128,7 @@ func (s *Server) disqualify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := schemas.LeadIntake{LeadID: chi.URLParam(r, "lead_id"), Kind: lead.KindDisqualified, RequestID: newID(), At: s.Now().UnixMilli(), Reason: b.Reason}
-	if fe := lead.ValidateIntake(in, s.Machine.Limits); fe != nil {
+	if fe := lead.ValidateIntake(in, s.machine().Limits); fe != nil {
 		writeInvalid(w, fe)
 		return
 	}
@@ -164,9 +164,9 @@ type Preview struct {
 func (s *Server) preview(l *lead.Lead, now time.Time) Preview {
 	d := l.Data
 	return Preview{LeadID: l.ID, Company: d.Company, Employees: d.Employees, ContactName: d.ContactName, ContactTitle: d.ContactTitle,
-		Source: d.Source, Score: d.Score, Temperature: s.Machine.Temperature(d.Score), Priority: s.Machine.Priority(d.Source),
+		Source: d.Source, Score: d.Score, Temperature: s.machine().Temperature(d.Score), Priority: s.machine().Priority(d.Source),
 		Territory: d.Territory, Industry: d.Industry, Budget: d.Budget, Timeline: d.Timeline, Authority: d.Authority,
-		InPoolSeconds: int64(now.Sub(time.UnixMilli(l.EnteredPoolAt)).Seconds()), Aged: s.Machine.Aged(l, now),
+		InPoolSeconds: int64(now.Sub(time.UnixMilli(l.EnteredPoolAt)).Seconds()), Aged: s.machine().Aged(l, now),
 		EnteredPoolAt: time.UnixMilli(l.EnteredPoolAt).UTC().Format(time.RFC3339)}
 }
 
@@ -208,7 +208,7 @@ func (s *Server) queue(w http.ResponseWriter, r *http.Request) {
 	now := s.Now()
 	var leads []*lead.Lead
 	if err := s.Store.EachLead(func(l *lead.Lead) {
-		if s.Machine.VisibleTo(l, me.ID, me.Tier, me.Territory, now) {
+		if s.machine().VisibleTo(l, me.ID, me.Tier, me.Territory, now) {
 			leads = append(leads, l)
 		}
 	}); err != nil {

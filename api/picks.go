@@ -37,7 +37,7 @@ func (s *Server) open(w http.ResponseWriter, r *http.Request) {
 			l = cur
 			break
 		}
-		if cur != nil && cur.HoldEndedBy == d.RepID && cur.HoldEndAt >= d.ExpiresAt-s.Machine.Policy.Selection.DetailHold.D().Milliseconds() {
+		if cur != nil && cur.HoldEndedBy == d.RepID && cur.HoldEndAt >= d.ExpiresAt-s.machine().Policy.Selection.DetailHold.D().Milliseconds() {
 			writeError(w, 409, "hold_ended", fmt.Sprintf("this open's hold ended at %s (%s); open the lead again (with a new Idempotency-Key)", rfc3339(cur.HoldEndAt), cur.HoldEnd))
 			return
 		}
@@ -125,7 +125,7 @@ func (s *Server) repStatus(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 404, "unknown_rep", "no rep with this id")
 		return
 	}
-	writeJSON(w, 200, s.RepMachine.StatusAt(rp, s.Now().UnixMilli()))
+	writeJSON(w, 200, s.repMachine().StatusAt(rp, s.Now().UnixMilli()))
 }
 
 // managerCommand sends a manager's action on a rep and answers with the

@@ -25,6 +25,7 @@ import (
 
 	"github.com/orchard-leads/orchard/auth"
 	"github.com/orchard-leads/orchard/lead"
+	"github.com/orchard-leads/orchard/policy"
 	"github.com/orchard-leads/orchard/rep"
 	"github.com/orchard-leads/orchard/schemas"
 	"github.com/orchard-leads/orchard/topics"
@@ -55,6 +56,11 @@ type Server struct {
 	Now             func() time.Time // the one clock of the claim path: stamps commands
 	DecisionTimeout time.Duration
 	Metrics         *Metrics
+	// Policy is the policy in force (the policy topic's last record); nil:
+	// Machine's, fixed. PublishPolicy writes a new version (ErrPolicyUnchanged
+	// when it is the one in force).
+	Policy        *policy.Live
+	PublishPolicy func(ctx context.Context, p policy.Policy, by string, at int64, previous string) (string, error)
 
 	ready atomic.Bool
 }
@@ -98,6 +104,8 @@ func (s *Server) Handler() http.Handler {
 		r.With(s.roles(auth.RoleManager)).Get("/escalations", s.escalations)
 		r.With(s.roles(auth.RoleManager)).Get("/reps", s.listReps)
 		r.With(s.roles(auth.RoleManager)).Get("/leads", s.listLeads)
+		r.With(s.roles(auth.RoleManager)).Get("/policy", s.getPolicy)
+		r.With(s.roles(auth.RoleManager)).Put("/policy", s.putPolicy)
 		r.With(s.roles(auth.RoleManager)).Put("/reps/{rep_id}/tier", s.setTier)
 		r.With(s.roles(auth.RoleRep, auth.RoleManager)).Put("/reps/{rep_id}/availability", s.availability)
 	})

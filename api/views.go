@@ -26,8 +26,8 @@ type RepView struct {
 
 func (s *Server) repView(r *rep.Rep, at time.Time) RepView {
 	ms := at.UnixMilli()
-	st := s.RepMachine.StatusAt(r, ms)
-	u, l := s.RepMachine.Usage(r, ms), s.RepMachine.Limits(r)
+	st := s.repMachine().StatusAt(r, ms)
+	u, l := s.repMachine().Usage(r, ms), s.repMachine().Limits(r)
 	v := RepView{Status: st, QuotaHourLeft: max(0, l.Hour-u.Hour), QuotaDayLeft: max(0, l.Day-u.Day), QuotaWeekLeft: max(0, l.Week-u.Week),
 		AutoWeek: u.Auto, Presence: "online", TierPinned: r.TierPinned, Available: true}
 	if r.Away {
@@ -36,7 +36,7 @@ func (s *Server) repView(r *rep.Rep, at time.Time) RepView {
 	if r.TierDueAt > 0 {
 		v.TierNextAt = rfc3339(r.TierDueAt)
 	}
-	switch ok, why := r.Availability.Available(s.RepMachine.Location(r), ms); {
+	switch ok, why := r.Availability.Available(s.repMachine().Location(r), ms); {
 	case r.SuspendedUntil > ms:
 		v.Available, v.Unavailable = false, "suspended"
 	case r.Away:

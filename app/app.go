@@ -10,7 +10,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/lovoo/goka"
@@ -24,6 +27,7 @@ import (
 	"github.com/orchard-leads/orchard/clock"
 	"github.com/orchard-leads/orchard/lead"
 	"github.com/orchard-leads/orchard/policy"
+	"github.com/orchard-leads/orchard/policyfeed"
 	"github.com/orchard-leads/orchard/processors"
 	"github.com/orchard-leads/orchard/rep"
 	"github.com/orchard-leads/orchard/schemas"
@@ -127,11 +131,19 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 	g, ctx := errgroup.WithContext(ctx)
 	var ready []func(context.Context) error
 
+	var live *policy.Live
+	var publish func(ctx context.Context, p policy.Policy, by string, at int64, previous string) (string, error)
+	if what.Processors || what.API {
+		if live, publish, err = followPolicy(ctx, g, brokers, serde, cfg, pol); err != nil {
+			return err
+		}
+	}
+
 	if what.Processors {
 		env := processors.Env{Brokers: brokers, MaxRecordBytes: cfg.MaxRecordBytes}
 		for _, build := range []func(processors.Env) (*goka.Processor, error){
-			processors.NewLeads(serde, cfg.Topics, machine).Processor,
-			processors.NewReps(serde, cfg.Topics, rep.Machine{Policy: pol}).Processor,
+			processors.NewLeads(serde, cfg.Topics, machine).Follow(live).Processor,
+			processors.NewReps(serde, cfg.Topics, rep.Machine{Policy: pol}).Follow(live).Processor,
 			processors.NewTimers(serde, cfg.Topics).Processor,
 			processors.NewDispatch(serde, cfg.Topics).Processor,
 		} {
@@ -158,6 +170,7 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 		if err != nil {
 			return err
 		}
+		apiServer.Policy, apiServer.PublishPolicy = live, publish
 	}
 
 	if what.Sink {
@@ -212,6 +225,85 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 		})
 	}
 	return g.Wait()
+}
+
+// followPolicy makes the policy data (package policyfeed): it reads the
+// policy topic, puts the file's policy in force when its version never was
+// (a first start, or an edited file), follows the topic from then on, and
+// on SIGHUP puts the file in force again. A bad file on SIGHUP is logged
+// with its path and reason and the policy in force stays.
+func followPolicy(ctx context.Context, g *errgroup.Group, brokers []string, serde *schemas.Serde, cfg Config, pol policy.Policy) (
+	*policy.Live, func(context.Context, policy.Policy, string, int64, string) (string, error), error) {
+	live := policy.NewLive(pol)
+	cl, err := kgo.NewClient(bus.ProducerOpts(brokers, cfg.MaxRecordBytes)...)
+	if err != nil {
+		return nil, nil, err
+	}
+	publish := func(ctx context.Context, p policy.Policy, by string, at int64, previous string) (string, error) {
+		v, err := policyfeed.Publish(ctx, cl, serde, cfg.Topics, p, by, at, previous)
+		if errors.Is(err, policyfeed.ErrUnchanged) {
+			return v, api.ErrPolicyUnchanged
+		}
+		return v, err
+	}
+	feed := &policyfeed.Feed{Brokers: brokers, Topics: cfg.Topics, Serde: serde, Live: live}
+	if _, err := feed.Load(ctx); err != nil {
+		cl.Close()
+		return nil, nil, err
+	}
+	g.Go(func() error { defer cl.Close(); return feed.Run(ctx) })
+	seen := false
+	for _, v := range live.History() {
+		seen = seen || v.Version == pol.Version()
+	}
+	if !seen {
+		changed := live.Changed()
+		if _, err := publish(ctx, pol, "startup", cfg.Clock.Now().UnixMilli(), live.Current().Version); err != nil && !errors.Is(err, api.ErrPolicyUnchanged) {
+			return nil, nil, err
+		}
+		wait, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		for live.Current().Version != pol.Version() {
+			select {
+			case <-changed:
+				changed = live.Changed()
+			case <-wait.Done():
+				return nil, nil, fmt.Errorf("policy: version %s written but not read back from %s in 30 s", pol.Version(), cfg.Topics.Policy)
+			}
+		}
+	} else if cur := live.Current(); cur.Version != pol.Version() {
+		slog.Warn("policy: the policy topic's version is in force; the file's version was in force before and is not put back at start (kill -HUP or PUT /v1/policy applies it)",
+			"in_force", cur.Version, "file", pol.Version(), "by", cur.By)
+	}
+	if cfg.PolicyFile != "" {
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		g.Go(func() error {
+			defer signal.Stop(hup)
+			for {
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-hup:
+				}
+				p, err := policy.Load(cfg.PolicyFile)
+				if err != nil {
+					slog.Error("policy: SIGHUP: the file is refused; the policy in force stays", "err", err, "in_force", live.Current().Version)
+					continue
+				}
+				v, err := publish(ctx, p, "sighup", cfg.Clock.Now().UnixMilli(), live.Current().Version)
+				switch {
+				case errors.Is(err, api.ErrPolicyUnchanged):
+					slog.Info("policy: SIGHUP: the file is the policy in force", "version", v)
+				case err != nil:
+					slog.Error("policy: SIGHUP: could not write the new version", "err", err)
+				default:
+					slog.Info("policy: SIGHUP: new version written", "version", v, "mode", p.Mode)
+				}
+			}
+		})
+	}
+	return live, publish, nil
 }
 
 func ensureTopics(ctx context.Context, brokers []string, cfg Config, create bool) error {

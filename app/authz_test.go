@@ -116,6 +116,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"POST /v1/reps/{rep_id}/presence":     map[string]any{"status": "online"},
 		"PUT /v1/reps/{rep_id}/tier":          map[string]any{"tier": 2},
 		"PUT /v1/reps/{rep_id}/availability":  map[string]any{"working_hours": map[string]string{}},
+		"PUT /v1/policy":                      "mode: cherry_pick\n",
 	}
 	ops := operations(t)
 	if len(ops) < 12 {

@@ -247,13 +247,15 @@ func refuseNotYet(p Policy) error {
 // Version names this policy: the first 12 hex digits of the SHA-256 of its
 // effective settings. Every decision event carries it.
 func (p Policy) Version() string {
-	b, err := yaml.Marshal(p)
+	b, err := marshal(p)
 	if err != nil {
 		return "unknown"
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:6])
 }
+
+func marshal(p Policy) ([]byte, error) { return yaml.Marshal(p) }
 
 func decodeOver(p *Policy, b []byte) error {
 	var doc yaml.Node

@@ -37,6 +37,8 @@ type step struct {
 	del   bool       // delete the table row
 	recs  []stepRecord
 	err   error
+	// version of the policy this step was decided under (events name it)
+	version string
 }
 
 type stepRecord struct {
@@ -44,7 +46,7 @@ type stepRecord struct {
 	value      []byte
 }
 
-func (o out) step() *step { return &step{o: o} }
+func (o out) step() *step { return &step{o: o, version: o.version} }
 
 func (s *step) add(topic, key string, r schemas.Record) {
 	if s.err != nil {
@@ -110,7 +112,7 @@ func (s *step) events(evs []schemas.Event) {
 			key = evs[i].RepID
 		}
 		if evs[i].PolicyVersion == "" {
-			evs[i].PolicyVersion = s.o.version
+			evs[i].PolicyVersion = s.version
 		}
 		s.add(s.o.t.Events, key, &evs[i])
 	}

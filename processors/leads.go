@@ -7,6 +7,7 @@ import (
 	"github.com/lovoo/goka/codec"
 	"github.com/orchard-leads/orchard/accept"
 	"github.com/orchard-leads/orchard/lead"
+	"github.com/orchard-leads/orchard/policy"
 	"github.com/orchard-leads/orchard/schemas"
 	"github.com/orchard-leads/orchard/timer"
 	"github.com/orchard-leads/orchard/topics"
@@ -17,6 +18,22 @@ import (
 type Leads struct {
 	out
 	machine lead.Machine
+	live    *policy.Live // nil: machine's policy, fixed
+}
+
+// Follow makes the processor decide under the policy in force (the policy
+// topic's last record), one snapshot per record.
+func (p *Leads) Follow(live *policy.Live) *Leads { p.live = live; return p }
+
+// now is the machine under the policy in force, and its version.
+func (p *Leads) now() (lead.Machine, string) {
+	if p.live == nil {
+		return p.machine, p.version
+	}
+	v := p.live.Current()
+	m := p.machine
+	m.Policy = v.Policy
+	return m, v.Version
 }
 
 func NewLeads(serde *schemas.Serde, t topics.Set, m lead.Machine) *Leads {
@@ -69,7 +86,8 @@ func (p *Leads) intake(ctx goka.Context, msg any) {
 		p.deadLetter(ctx, raw, fe)
 		return
 	}
-	p.apply(ctx, raw, p.machine.Intake(currentLead(ctx), in))
+	m, ver := p.now()
+	p.apply(ctx, raw, m.Intake(currentLead(ctx), in), ver)
 }
 
 func (p *Leads) command(ctx goka.Context, msg any) {
@@ -86,31 +104,32 @@ func (p *Leads) command(ctx goka.Context, msg any) {
 	pick := lead.Pick{RequestID: c.RequestID, Rep: c.RepID, RepTier: c.RepTier, RepTerritory: c.RepTerritory, At: c.At,
 		Streak: accept.Streak{HotSinceWarm: c.HotStreak, SinceAged: c.SinceAged}}
 	report := lead.Report{RequestID: c.RequestID, By: c.By, ByRole: c.ByRole, Converted: c.Converted, At: c.At}
+	m, ver := p.now()
 	var r lead.Result
 	switch c.Type {
 	case schemas.ClaimReserved:
-		r = p.machine.Claim(cur, pick)
+		r = m.Claim(cur, pick)
 	case schemas.ClaimCancelled:
-		r = p.machine.CancelClaim(cur, pick)
+		r = m.CancelClaim(cur, pick)
 	case schemas.HoldRequested:
-		r = p.machine.Hold(cur, pick)
+		r = m.Hold(cur, pick)
 	case schemas.HoldReleased:
-		r = p.machine.Release(cur, pick)
+		r = m.Release(cur, pick)
 	case schemas.Contact:
-		r = p.machine.Contact(cur, report)
+		r = m.Contact(cur, report)
 	case schemas.Outcome:
-		r = p.machine.Outcome(cur, report)
+		r = m.Outcome(cur, report)
 	case schemas.Assign:
-		r = p.machine.Assign(cur, c)
+		r = m.Assign(cur, c)
 	case schemas.Accept, schemas.Decline:
-		r = p.machine.Answer(cur, c)
+		r = m.Answer(cur, c)
 	case schemas.TimerFired:
-		r = p.machine.TimerFired(cur, c.Timer, c.Seq, c.At)
+		r = m.TimerFired(cur, c.Timer, c.Seq, c.At)
 	default:
 		p.deadLetter(ctx, raw, fmt.Errorf("unknown lead command type %q", c.Type))
 		return
 	}
-	applied := p.apply(ctx, raw, r)
+	applied := p.apply(ctx, raw, r, ver)
 	if !applied && (c.Type == schemas.ClaimReserved || c.Type == schemas.ClaimCancelled) {
 		// The rep holds quota for this claim until the lead answers: answer,
 		// so that a claim this lead cannot take does not hold it forever.
@@ -124,8 +143,9 @@ func (p *Leads) command(ctx goka.Context, msg any) {
 	}
 }
 
-func (p *Leads) apply(ctx goka.Context, raw []byte, r lead.Result) bool {
+func (p *Leads) apply(ctx goka.Context, raw []byte, r lead.Result, version string) bool {
 	s := p.step()
+	s.version = version
 	if r.State != nil {
 		s.set(r.State, LeadCodec)
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/codec"
+	"github.com/orchard-leads/orchard/policy"
 	"github.com/orchard-leads/orchard/rep"
 	"github.com/orchard-leads/orchard/schemas"
 	"github.com/orchard-leads/orchard/timer"
@@ -16,21 +17,36 @@ import (
 // rep's claims race over leads on different partitions.
 type Reps struct {
 	out
-	upsertRep func(*rep.Rep, schemas.RepUpsert) rep.Result
-	handlers  map[string]func(*rep.Rep, schemas.RepCommand) rep.Result
+	machine rep.Machine
+	live    *policy.Live // nil: machine's policy, fixed
+}
+
+// handlers of rep.commands, by type.
+var repHandlers = map[string]func(rep.Machine, *rep.Rep, schemas.RepCommand) rep.Result{
+	schemas.ClaimRequested: rep.Machine.RequestClaim, schemas.ClaimSettled: rep.Machine.Settle,
+	schemas.OpenRequested: rep.Machine.RequestOpen, schemas.HoldSettled: rep.Machine.SettleHold, schemas.HoldEnded: rep.Machine.EndHold,
+	schemas.BrowseStarted: rep.Machine.StartBrowse, schemas.TimerFired: rep.Machine.TimerFired, schemas.SLAMissed: rep.Machine.MissSLA,
+	schemas.SuspensionLifted: rep.Machine.LiftSuspension, schemas.QuotasSet: rep.Machine.SetQuotas,
+	schemas.Offer: rep.Machine.Offer, schemas.OfferVoid: rep.Machine.VoidOffer, schemas.OfferAnswered: rep.Machine.AnswerOffer,
+	schemas.PresenceSet: rep.Machine.SetPresence, schemas.ManagerAssign: rep.Machine.ManagerAssign,
+	schemas.LeadContacted: rep.Machine.LeadContacted, schemas.LeadOutcome: rep.Machine.LeadOutcome, schemas.TierSet: rep.Machine.SetTier,
+	schemas.AvailabilitySet: rep.Machine.SetAvailability,
 }
 
 func NewReps(serde *schemas.Serde, t topics.Set, m rep.Machine) *Reps {
-	return &Reps{out: out{serde: serde, t: t, version: m.Policy.Version()}, upsertRep: m.Upsert, handlers: map[string]func(*rep.Rep, schemas.RepCommand) rep.Result{
-		schemas.ClaimRequested: m.RequestClaim, schemas.ClaimSettled: m.Settle,
-		schemas.OpenRequested: m.RequestOpen, schemas.HoldSettled: m.SettleHold, schemas.HoldEnded: m.EndHold,
-		schemas.BrowseStarted: m.StartBrowse, schemas.TimerFired: m.TimerFired, schemas.SLAMissed: m.MissSLA,
-		schemas.SuspensionLifted: m.LiftSuspension, schemas.QuotasSet: m.SetQuotas,
-		schemas.Offer: m.Offer, schemas.OfferVoid: m.VoidOffer, schemas.OfferAnswered: m.AnswerOffer,
-		schemas.PresenceSet: m.SetPresence, schemas.ManagerAssign: m.ManagerAssign,
-		schemas.LeadContacted: m.LeadContacted, schemas.LeadOutcome: m.LeadOutcome, schemas.TierSet: m.SetTier,
-		schemas.AvailabilitySet: m.SetAvailability,
-	}}
+	return &Reps{out: out{serde: serde, t: t, version: m.Policy.Version()}, machine: m}
+}
+
+// Follow makes the processor decide under the policy in force (the policy
+// topic's last record), one snapshot per record.
+func (p *Reps) Follow(live *policy.Live) *Reps { p.live = live; return p }
+
+func (p *Reps) now() (rep.Machine, string) {
+	if p.live == nil {
+		return p.machine, p.version
+	}
+	v := p.live.Current()
+	return rep.Machine{Policy: v.Policy}, v.Version
 }
 
 // Group is the Goka group graph of the rep processor.
@@ -78,7 +94,8 @@ func (p *Reps) upsert(ctx goka.Context, msg any) {
 		p.deadLetter(ctx, raw, fe)
 		return
 	}
-	p.apply(ctx, raw, p.upsertRep(currentRep(ctx), u))
+	m, ver := p.now()
+	p.apply(ctx, raw, m.Upsert(currentRep(ctx), u), ver)
 }
 
 func (p *Reps) command(ctx goka.Context, msg any) {
@@ -91,19 +108,21 @@ func (p *Reps) command(ctx goka.Context, msg any) {
 		p.deadLetter(ctx, raw, fmt.Errorf("record key %q does not match rep_id %q", ctx.Key(), c.RepID))
 		return
 	}
-	h, ok := p.handlers[c.Type]
+	h, ok := repHandlers[c.Type]
 	if !ok {
 		p.deadLetter(ctx, raw, fmt.Errorf("unknown rep command type %q", c.Type))
 		return
 	}
-	p.apply(ctx, raw, h(currentRep(ctx), c))
+	m, ver := p.now()
+	p.apply(ctx, raw, h(m, currentRep(ctx), c), ver)
 	if c.Type == schemas.TimerFired {
 		p.ackTimer(ctx, raw, timer.Done(c.Timer, timer.TargetRep, c.RepID, c.Seq, c.At))
 	}
 }
 
-func (p *Reps) apply(ctx goka.Context, raw []byte, r rep.Result) {
+func (p *Reps) apply(ctx goka.Context, raw []byte, r rep.Result, version string) {
 	s := p.step()
+	s.version = version
 	if r.State != nil {
 		s.set(r.State, RepCodec)
 	}

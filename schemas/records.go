@@ -184,6 +184,16 @@ type DispatchCommand struct {
 	Away           bool     `avro:"away"`
 }
 
+// PolicyVersion is one policy put in force (topic policy).
+type PolicyVersion struct {
+	Version  string `avro:"version"`
+	YAML     string `avro:"yaml" limit:"65536"`
+	At       int64  `avro:"at"`
+	By       string `avro:"by"`
+	Previous string `avro:"previous"`
+}
+
+func (*PolicyVersion) schemaFile() string   { return "policy.avsc" }
 func (*LeadIntake) schemaFile() string      { return "lead_intake.avsc" }
 func (*RepUpsert) schemaFile() string       { return "rep_upsert.avsc" }
 func (*RepCommand) schemaFile() string      { return "rep_command.avsc" }

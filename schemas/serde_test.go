@@ -24,7 +24,8 @@ func samples() []Record {
 		&Event{EventID: "e", Type: "claimed", At: 9, LeadID: "L1", RepID: "ana", Score: 87, Employees: 250, Temperature: "hot"},
 		&DeadLetter{Topic: "leads.intake", Partition: 3, Offset: 42, Key: []byte("k"), Value: []byte{0xff, 0}, Error: "bad", At: 1},
 		&TimerCommand{Bucket: "000001700000", Type: "schedule", At: 1, TimerID: "sla/L1/1", Kind: "sla", Target: "lead", Key: "L1", Seq: 1, DueAt: 1700000000000},
-		&DispatchCommand{Pool: "north", Type: "reassign", At: 2, RequestID: "r", LeadID: "L1", ExcludeReps: []string{"ana"}, Fallback: true},
+		&DispatchCommand{Pool: "north", Type: "reassign", At: 2, RequestID: "r", LeadID: "L1", ExcludeReps: []string{"ana"}, Fallback: true, Method: "weighted", Weight: 3},
+		&PolicyVersion{Version: "0123456789ab", YAML: "mode: split\n", At: 3, By: "boss", Previous: "ba9876543210"},
 	}
 }
 

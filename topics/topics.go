@@ -30,6 +30,7 @@ type Set struct {
 	DeadLetter  string
 	Timers      string
 	Dispatch    string
+	Policy      string // one partition, compacted, key = policy version
 
 	LeadsGroup    string // Goka group: table LeadsGroup+"-table"
 	RepsGroup     string // Goka group: table RepsGroup+"-table"
@@ -48,7 +49,7 @@ func New(prefix string) Set {
 		RepsIntake: prefix + "reps.intake", RepCmds: prefix + "rep.commands",
 		Assignments: prefix + "assignments", Decisions: prefix + "decisions",
 		Events: prefix + "events", DeadLetter: prefix + "deadletter",
-		Timers: prefix + "timers", Dispatch: prefix + "dispatch",
+		Timers: prefix + "timers", Dispatch: prefix + "dispatch", Policy: prefix + "policy",
 		LeadsGroup: prefix + "orchard-leads", RepsGroup: prefix + "orchard-reps", SinkGroup: prefix + "orchard-sink",
 		TimersGroup: prefix + "orchard-timers", DispatchGroup: prefix + "orchard-dispatch",
 	}
@@ -65,6 +66,7 @@ type Spec struct {
 	Retention   time.Duration // 0 = keep forever
 	CoPartition string
 	Doc         string
+	Partitions  int32 // 0: Config.Partitions
 }
 
 // All lists every topic Orchard creates.
@@ -88,6 +90,7 @@ func (s Set) All() []Spec {
 		{Name: Table(s.TimersGroup), Compact: true, CoPartition: "timer", Doc: "Goka table: pending timers per due-second bucket"},
 		{Name: s.Dispatch, Retention: 30 * day, CoPartition: "dispatch", Doc: "pool rosters and reassignment requests (schemas/dispatch.avsc), key pool"},
 		{Name: Table(s.DispatchGroup), Compact: true, CoPartition: "dispatch", Doc: "Goka table: dispatch pools (roster and rotation)"},
+		{Name: s.Policy, Compact: true, Partitions: 1, Doc: "every policy version in order (schemas/policy.avsc), key version; the last record is in force"},
 	}
 }
 
@@ -159,7 +162,11 @@ func (set Set) Create(ctx context.Context, adm *kadm.Client, cfg Config) error {
 		if existing.Has(s.Name) {
 			continue
 		}
-		resp, err := adm.CreateTopic(ctx, cfg.Partitions, cfg.Replication, s.configs(cfg), s.Name)
+		parts := cfg.Partitions
+		if s.Partitions > 0 {
+			parts = s.Partitions
+		}
+		resp, err := adm.CreateTopic(ctx, parts, cfg.Replication, s.configs(cfg), s.Name)
 		if err == nil {
 			err = resp.Err
 		}
