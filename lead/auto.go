@@ -104,6 +104,44 @@ func (m Machine) escalateUnclaimed(cur *Lead, due int64) Result {
 	return r
 }
 
+// recycleAged: an unclaimed lead at lead.aged_after (when that comes before
+// lead.escalate_after) is recycled as lead.recycle_aged says: escalated, or
+// auto-assigned round robin or weighted (tier 1 weighs most).
+func (m Machine) recycleAged(cur *Lead, due int64) Result {
+	if !cur.waiting() || cur.AgedAt != due || cur.Status == Pending {
+		if cur.Status == Pending && cur.Epoch == 0 && cur.AgedAt == due && cur.Route == m.Policy.Lead.RecycleAged { // a replay
+			return m.recycled(cur, due)
+		}
+		return Result{}
+	}
+	l, pre := cur, Result{}
+	if l.Status == Held {
+		l, pre = m.endHold(l, due, "aged")
+	}
+	if m.Policy.Lead.RecycleAged == "escalate" {
+		n := l.clone()
+		n.ClaimRequest, n.Epoch = n.ID+"/aged", n.Epoch+1
+		n.Status, n.Method, n.Owner, n.ClaimedAt = Escalated, Escalation, "", due
+		n.Reason = fmt.Sprintf("aged: unclaimed for %s (lead.recycle_aged escalate)", time.Duration(due-n.EnteredPoolAt)*time.Millisecond)
+		r := pre.then(m.assigned(n))
+		r.State = n
+		return r
+	}
+	n := l.clone()
+	n.Status, n.Route, n.PickableAt = Pending, m.Policy.Lead.RecycleAged, 0
+	r := pre.then(m.recycled(n, due))
+	r.State = n
+	return r
+}
+
+// recycled is what recycling to auto-assignment emits.
+func (m Machine) recycled(l *Lead, due int64) Result {
+	ev := m.event(l, "recycled", l.ID+"/recycled", due)
+	ev.Method, ev.Reason = l.Route, "aged: lead.recycle_aged "+l.Route
+	return Result{Events: []schemas.Event{ev}, Dispatch: []schemas.DispatchCommand{{Pool: l.pool(), Type: schemas.AutoAssign, At: due,
+		RequestID: l.ID + "/recycled", LeadID: l.ID, Method: l.Route}}}
+}
+
 // becomePickable: time_delayed's auto-only window is over and no
 // auto-assignment placed the lead: reps may pick it now.
 func (m Machine) becomePickable(cur *Lead, due int64) Result {

@@ -86,6 +86,7 @@ type Lead struct {
 	// or auto-assigned round_robin | weighted.
 	Route      string `json:"route,omitempty"`
 	EscalateAt int64  `json:"escalate_at,omitempty"` // never owned by then: escalated to a manager
+	AgedAt     int64  `json:"aged_at,omitempty"`     // never owned by then: recycled (lead.recycle_aged)
 	PickableAt int64  `json:"pickable_at,omitempty"` // time_delayed: auto-assignment only until then
 	Accepted   bool   `json:"accepted,omitempty"`    // the owner accepted this auto-assigned lead (or contacted it)
 
@@ -202,6 +203,9 @@ func (m Machine) Intake(cur *Lead, in schemas.LeadIntake) Result {
 		rt := route.Decide(m.Policy, in.LeadID, m.Priority(in.Source), in.Territory)
 		l := &Lead{ID: in.LeadID, Status: Available, Data: dataOf(in), EnteredPoolAt: in.At, UpdatedAt: in.At,
 			Route: rt.Method, EscalateAt: in.At + rt.EscalateAfter.Milliseconds()}
+		if aged := in.At + m.Policy.Lead.AgedAfter.D().Milliseconds(); aged < l.EscalateAt {
+			l.AgedAt = aged
+		}
 		if rt.Auto() {
 			l.Status = Pending
 			if rt.PickableAfter > 0 {
@@ -247,6 +251,9 @@ func (m Machine) entered(l *Lead) Result {
 		return r
 	}
 	r.Timers = append(r.Timers, l.escalateTimer())
+	if l.AgedAt > 0 {
+		r.Timers = append(r.Timers, l.agedTimer())
+	}
 	if l.Status == Pending {
 		if l.PickableAt > 0 {
 			r.Timers = append(r.Timers, timer.New(timer.Pickable, timer.TargetLead, l.ID, 0, l.PickableAt, l.EnteredPoolAt))
@@ -255,6 +262,10 @@ func (m Machine) entered(l *Lead) Result {
 			LeadID: l.ID, Method: l.Route}}
 	}
 	return r
+}
+
+func (l *Lead) agedTimer() schemas.TimerCommand {
+	return timer.New(timer.Aged, timer.TargetLead, l.ID, 0, l.AgedAt, l.EnteredPoolAt)
 }
 
 func (l *Lead) escalateTimer() schemas.TimerCommand {
@@ -353,6 +364,9 @@ func (l *Lead) Timers() []schemas.TimerCommand {
 	}
 	if l.waiting() && l.EscalateAt > 0 {
 		out = append(out, l.escalateTimer())
+	}
+	if l.waiting() && l.AgedAt > 0 && l.Status != Pending {
+		out = append(out, l.agedTimer())
 	}
 	if l.Status == Pending && l.Epoch == 0 && l.PickableAt > 0 {
 		out = append(out, timer.New(timer.Pickable, timer.TargetLead, l.ID, 0, l.PickableAt, l.EnteredPoolAt))

@@ -115,6 +115,8 @@ func (m Machine) TimerFired(cur *Lead, kind string, seq int32, due int64) Result
 		return m.escalateUnclaimed(cur, due)
 	case timer.Pickable:
 		return m.becomePickable(cur, due)
+	case timer.Aged:
+		return m.recycleAged(cur, due)
 	}
 	return Result{}
 }

@@ -153,6 +153,7 @@ type Lead struct {
 	HotScore      int          `yaml:"hot_score"`
 	WarmScore     int          `yaml:"warm_score"`
 	AgedAfter     Duration     `yaml:"aged_after"`
+	RecycleAged   string       `yaml:"recycle_aged"`
 	EscalateAfter Duration     `yaml:"escalate_after"`
 	Priority      PrioritySets `yaml:"priority"`
 }
@@ -483,6 +484,7 @@ func (p Policy) Validate() error {
 		bad("lead.warm_score", "(%d) must not exceed lead.hot_score (%d)", p.Lead.WarmScore, p.Lead.HotScore)
 	}
 	positive("lead.aged_after", p.Lead.AgedAfter)
+	oneOf("lead.recycle_aged", p.Lead.RecycleAged, []string{"escalate", "round_robin", "weighted"})
 	positive("lead.escalate_after", p.Lead.EscalateAfter)
 	seen := map[string]string{}
 	for _, level := range []struct {

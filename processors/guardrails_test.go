@@ -197,7 +197,7 @@ func TestBrowseWindowRunsOutIntoCooldown(t *testing.T) {
 func TestSLAMissReassignsPenalisesAndSuspends(t *testing.T) {
 	// The leads wait longer than lead.escalate_after's default before
 	// they are claimed: this test is about the SLA, not escalation.
-	h := newHarness(t, "lead: {escalate_after: 48h}\n")
+	h := newHarness(t, "lead: {escalate_after: 240h, aged_after: 240h}\n")
 	h.rep("ana", "north", 1)
 	h.rep("bo", "north", 1)
 	h.rep("cy", "south", 1)
@@ -260,7 +260,7 @@ func TestSLAMissReassignsPenalisesAndSuspends(t *testing.T) {
 }
 
 func TestManagerLiftsSuspension(t *testing.T) {
-	h := newHarness(t, "sla: {misses_to_suspend: 1}\nlead: {escalate_after: 48h}\n")
+	h := newHarness(t, "sla: {misses_to_suspend: 1}\nlead: {escalate_after: 240h, aged_after: 240h}\n")
 	h.rep("ana", "", 1)
 	h.rep("bo", "", 1)
 	h.qualify("L1")

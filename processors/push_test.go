@@ -438,3 +438,33 @@ func TestOffHoursAndOutOfOfficePassTheOfferOn(t *testing.T) {
 		t.Fatalf("refusals: %v", refusals)
 	}
 }
+
+func TestAgedLeadsAreRecycledAsThePolicySays(t *testing.T) {
+	for _, c := range []struct{ recycle, status, method string }{
+		{"escalate", "escalated", lead.Escalation},
+		{"round_robin", "assigned", lead.RoundRobin},
+		{"weighted", "assigned", lead.Weighted},
+	} {
+		t.Run(c.recycle, func(t *testing.T) {
+			h := newHarness(t, "lead: {aged_after: 1h, escalate_after: 3h, recycle_aged: "+c.recycle+"}\n")
+			h.rep("ana", "", 3) // tier 3 sees leads after 1 h: nobody picks in time
+			h.qualify("AG")
+			h.advance(time.Hour - time.Second)
+			if l := h.lead("AG"); l.Status != lead.Available {
+				t.Fatalf("before aged_after: %+v", l)
+			}
+			h.advance(2 * time.Second)
+			l := h.lead("AG")
+			if string(l.Status) != c.status || l.Method != c.method {
+				t.Fatalf("aged with recycle_aged %s: %s/%s", c.recycle, l.Status, l.Method)
+			}
+			typ := "recycled"
+			if c.recycle == "escalate" {
+				typ = "escalated"
+			}
+			if n := len(h.events(typ)); n != 1 {
+				t.Fatalf("%d %s events", n, typ)
+			}
+		})
+	}
+}

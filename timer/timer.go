@@ -25,6 +25,7 @@ const (
 	Escalate    = "escalate"    // a lead nobody took by lead.escalate_after goes to a manager (target lead)
 	Pickable    = "pickable"    // time_delayed: a lead no auto-assignment placed becomes pickable (target lead)
 	Tier        = "tier"        // a rep's tier is recomputed (target rep)
+	Aged        = "aged"        // an unclaimed lead at lead.aged_after is recycled (target lead)
 )
 
 // Targets.
