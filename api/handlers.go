@@ -298,7 +298,7 @@ func (s *Server) getLead(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body := map[string]any{
-		"lead_id": l.ID, "status": l.Status, "owner": l.Owner, "method": l.Method, "epoch": l.Epoch,
+		"lead_id": l.ID, "status": l.Status, "owner": l.Owner, "method": l.Method, "epoch": l.Epoch, "route": l.Route,
 		"preview": s.preview(l, now), "history": l.Data.History, "form_answers": l.Data.FormAnswers, "notes": l.Data.Notes,
 		"entered_pool_at": time.UnixMilli(l.EnteredPoolAt).UTC().Format(time.RFC3339Nano),
 	}
@@ -308,6 +308,9 @@ func (s *Server) getLead(w http.ResponseWriter, r *http.Request) {
 	}
 	if l.Reason != "" {
 		body["reason"] = l.Reason
+	}
+	if l.Status == lead.Assigned && (l.Method == lead.RoundRobin || l.Method == lead.Weighted || l.Method == lead.Reassignment) {
+		body["accepted"] = l.Accepted
 	}
 	writeJSON(w, 200, body)
 }

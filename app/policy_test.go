@@ -2,6 +2,10 @@ package app
 
 import (
 	"fmt"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/orchard-leads/orchard/bus"
 	"os"
 	"syscall"
 	"testing"
@@ -98,5 +102,116 @@ func TestPolicySwitchesAtRunTime(t *testing.T) {
 	}
 	if byVersion[v2]["policy_changed"] != 1 || byVersion[v3]["policy_changed"] != 1 {
 		t.Fatalf("each version is an event: %v", byVersion)
+	}
+}
+
+// Switching the mode while 1,000 leads a second flow into leads.intake:
+// every lead is accounted for, every lead is routed by the version its
+// qualified event names, and that version is the one before the switch or
+// the one after (never none).
+func TestModeSwitchUnderLoad(t *testing.T) {
+	base := "quotas: {per_week: 10000, per_day: 10000, per_hour: 10000}\nlead: {escalate_after: 10m}\n"
+	n := start(t, Config{PolicyFile: policyFile(t, base)})
+	for _, r := range []string{"r1", "r2", "r3", "r4", "r5"} {
+		n.mustRep(r)
+	}
+	manager := token(t, "boss", auth.RoleManager)
+	v1 := n.call("GET", "/v1/policy", manager, nil).Body["version"].(string)
+	cl, err := kgo.NewClient(bus.ProducerOpts(n.brokers, 0)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	serde, _ := schemas.NewSerde(t.Context(), "")
+	const rate, seconds = 1000, 6
+	total := rate * seconds
+	var v2 string
+	switched := make(chan struct{})
+	go func() {
+		defer close(switched)
+		time.Sleep(seconds * time.Second / 2)
+		r := n.call("PUT", "/v1/policy", manager, base+"mode: split\nsplit: {pick_share: 0}\n")
+		if r.Status != 200 {
+			t.Errorf("switch: %d %v", r.Status, r.Body)
+			return
+		}
+		v2 = r.Body["version"].(string)
+	}()
+	start := time.Now()
+	for i := range total {
+		if d := time.Until(start.Add(time.Duration(i) * time.Second / rate)); d > 0 {
+			time.Sleep(d)
+		}
+		in := schemas.LeadIntake{LeadID: fmt.Sprintf("load-%05d", i), Kind: "qualified", RequestID: fmt.Sprint("q", i), At: time.Now().UnixMilli(),
+			Company: "Acme", Source: "mql", Score: 60, Territory: "north"}
+		b, err := serde.Encode(&in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl.Produce(t.Context(), &kgo.Record{Topic: n.cfg.Topics.LeadsIntake, Key: []byte(in.LeadID), Value: b}, func(_ *kgo.Record, err error) {
+			if err != nil {
+				t.Errorf("produce: %v", err)
+			}
+		})
+	}
+	if err := cl.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	sent := time.Since(start)
+	<-switched
+	if v2 == "" {
+		t.Fatal("no switch")
+	}
+	// Every lead placed: by its version's mode.
+	var qualified map[string]string // lead -> version of its qualified event
+	dupes := 0
+	testenv.CheckFor(t, 120*time.Second, 500*time.Millisecond, func() error {
+		qualified, dupes = map[string]string{}, 0
+		for _, rec := range readAll(t, n.brokers, n.cfg.Topics.Events, 1<<30, 2*time.Second) {
+			e := decode[schemas.Event](t, rec.Value)
+			if e.Type != "qualified" || e.LeadID == "" || len(e.LeadID) < 5 || e.LeadID[:5] != "load-" {
+				continue
+			}
+			if v, seen := qualified[e.LeadID]; seen && v != e.PolicyVersion {
+				return fmt.Errorf("%s qualified under %s and under %s", e.LeadID, v, e.PolicyVersion)
+			} else if seen {
+				dupes++
+			}
+			qualified[e.LeadID] = e.PolicyVersion
+		}
+		if len(qualified) < total {
+			return fmt.Errorf("%d of %d leads have their qualified event", len(qualified), total)
+		}
+		return nil
+	})
+	byVersion := map[string]int{}
+	wrong := 0
+	for id, v := range qualified {
+		byVersion[v]++
+		if v != v1 && v != v2 {
+			t.Fatalf("%s decided under version %q (v1 %s, v2 %s)", id, v, v1, v2)
+		}
+	}
+	// The lead states follow: v1 leads wait in the pool, v2 leads are auto-assigned.
+	testenv.CheckFor(t, 120*time.Second, 500*time.Millisecond, func() error {
+		if pending := len(n.call("GET", "/v1/leads?status=pending&limit=500", manager, nil).Body["leads"].([]any)); pending > 0 {
+			return fmt.Errorf("%d leads still pending", pending)
+		}
+		return nil
+	})
+	for id, v := range qualified {
+		if id[len(id)-1] != '7' { // a sample of a tenth: a GET per lead
+			continue
+		}
+		l := n.leadStatus(id)
+		if v == v1 && (l["status"] != "available" || l["route"] != "cherry_pick") || v == v2 && (l["status"] != "assigned" || l["route"] != "round_robin") {
+			wrong++
+			t.Errorf("%s under %s: %v %v", id, v, l["status"], l["route"])
+		}
+	}
+	fmt.Printf("mode switch under load: %d leads in %.1fs (%.0f/s), %d under v1 (cherry_pick), %d under v2 (split 0), %d replayed qualified events, %d misrouted\n",
+		total, sent.Seconds(), float64(total)/sent.Seconds(), byVersion[v1], byVersion[v2], dupes, wrong)
+	if byVersion[v1] == 0 || byVersion[v2] == 0 {
+		t.Fatalf("the switch did not fall inside the load: %v", byVersion)
 	}
 }
