@@ -132,7 +132,7 @@ func TestChaos(t *testing.T) {
 	set := topics.New(testenv.Prefix())
 	pol := policyFile(t, `selection: {detail_hold: 2s, cooldown: 1s, browse_window: 60s}
 sla: {first_contact: 4s, misses_to_suspend: 1000}
-quotas: {per_hour: 6, per_day: 6, per_week: 40, reservation_timeout: 2s}
+quotas: {per_hour: 6, per_day: 6, per_week: 1000, reservation_timeout: 2s}
 `)
 	common := []string{"--brokers", brokers, "--topic-prefix", set.Prefix, "--policy", pol, "--replication", "1", "--min-insync-replicas", "1",
 		"--partitions", "6", "--timer-reconcile-every", "2s", "--timer-reconcile-grace", "8s"}

@@ -34,23 +34,33 @@ func (l *Lead) answer(accepted bool, why string, at int64) schemas.RepCommand {
 // (the lead's last assignment is this request) emits the same outputs
 // again: a crash may have kept the state and lost them.
 func (m Machine) Assign(cur *Lead, c schemas.LeadCommand) Result {
-	if cur != nil && cur.ClaimRequest == c.RequestID && (cur.Method == Escalation || cur.Method == c.Method) {
-		r := m.assigned(cur)
-		if c.Method == Manager {
-			r.Decision = m.assignDecision(cur, c)
+	if cur != nil && cur.ClaimRequest == c.RequestID && cur.Status != Pending { // a replay of the answer that placed the lead
+		switch {
+		case c.Method == Escalation && cur.Method == Escalation:
+			return m.assigned(cur)
+		case c.Method != Escalation && cur.Method == c.Method && cur.Owner == c.RepID:
+			r := m.assigned(cur)
+			if c.Method == Manager {
+				r.Decision = m.assignDecision(cur, c)
+			}
+			return r
 		}
-		return r
 	}
-	switch c.Method {
-	case Manager:
+	if c.Method == Manager {
 		return m.managerAssign(cur, c)
-	case Escalation:
-		return m.nobodyAvailable(cur, c)
 	}
-	if cur == nil || cur.Status != Pending {
-		// The offer came too late (a manager assigned the lead, it was
-		// disqualified or escalated): the rep gets its capacity back.
+	if cur == nil || cur.Status != Pending || cur.WaitingOn != "" && cur.WaitingOn != c.RequestID {
+		// Not the answer the lead waits for: it was placed meanwhile (a
+		// manager assigned it, it was disqualified or escalated), or this
+		// answers an older request (replayed, late). A rep that took it
+		// gets its capacity back.
+		if c.RepID == "" {
+			return Result{}
+		}
 		return Result{ToReps: []schemas.RepCommand{{RepID: c.RepID, RequestID: c.RequestID, Type: schemas.OfferVoid, At: c.At, LeadID: c.LeadID}}}
+	}
+	if c.Method == Escalation {
+		return m.nobodyAvailable(cur, c)
 	}
 	l := cur.clone()
 	l.ClaimRequest, l.Epoch = c.RequestID, l.Epoch+1
@@ -65,9 +75,6 @@ func (m Machine) Assign(cur *Lead, c schemas.LeadCommand) Result {
 // lead. A time-delayed lead keeps waiting to become pickable; any other
 // goes to a manager.
 func (m Machine) nobodyAvailable(cur *Lead, c schemas.LeadCommand) Result {
-	if cur == nil || cur.Status != Pending {
-		return Result{}
-	}
 	if cur.Epoch == 0 && cur.PickableAt > c.At {
 		ev := m.event(cur, "auto_unassigned", cur.ID+"/auto/unassigned", c.At)
 		ev.Reason, ev.Until = "no available rep; pickable from "+fmtTime(cur.PickableAt), cur.PickableAt
@@ -128,7 +135,7 @@ func (m Machine) recycleAged(cur *Lead, due int64) Result {
 		return r
 	}
 	n := l.clone()
-	n.Status, n.Route, n.PickableAt = Pending, m.Policy.Lead.RecycleAged, 0
+	n.Status, n.Route, n.PickableAt, n.WaitingOn = Pending, m.Policy.Lead.RecycleAged, 0, l.ID+"/recycled"
 	r := pre.then(m.recycled(n, due))
 	r.State = n
 	return r
@@ -287,6 +294,7 @@ func (m Machine) Answer(cur *Lead, c schemas.LeadCommand) Result {
 	default:
 		l := cur.clone()
 		l.Status, l.PreviousOwner, l.Owner = Pending, cur.Owner, ""
+		l.WaitingOn = fmt.Sprintf("%s/%d/declined", l.ID, l.Epoch)
 		if !slices.Contains(l.Missed, l.PreviousOwner) {
 			l.Missed = append(l.Missed, l.PreviousOwner)
 			if len(l.Missed) > missedSize {

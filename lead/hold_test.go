@@ -118,7 +118,7 @@ func TestReplayedWinAfterTheLeadMovedOnIsStillAWin(t *testing.T) {
 	pick := Pick{RequestID: "c1", Rep: "ana", RepTier: 1, At: 1000}
 	won := m.Claim(l, pick)
 	missed := m.TimerFired(won.State, timer.SLA, won.State.Epoch, won.State.SLADueAt)
-	moved := m.Assign(missed.State, schemas.LeadCommand{LeadID: "L1", RequestID: "r1", Type: schemas.Assign, At: won.State.SLADueAt, RepID: "bo", Method: Reassignment}).State
+	moved := m.Assign(missed.State, schemas.LeadCommand{LeadID: "L1", RequestID: missed.Dispatch[0].RequestID, Type: schemas.Assign, At: won.State.SLADueAt, RepID: "bo", Method: Reassignment}).State
 	if moved.Owner != "bo" {
 		t.Fatalf("not reassigned: %+v", moved)
 	}
@@ -139,9 +139,10 @@ func TestReplayedAssignmentEmitsItsOutputsAgain(t *testing.T) {
 	l := m.Intake(nil, qualified("L1", 0)).State
 	won := m.Claim(l, Pick{RequestID: "c1", Rep: "ana", RepTier: 1, At: 1000}).State
 	missed := m.TimerFired(won, timer.SLA, won.Epoch, won.SLADueAt).State
+	req := missed.WaitingOn
 	for _, c := range []schemas.LeadCommand{
-		{LeadID: "L1", RequestID: "r1", Type: schemas.Assign, At: won.SLADueAt, RepID: "bo", Method: Reassignment},
-		{LeadID: "L1", RequestID: "r1", Type: schemas.Assign, At: won.SLADueAt, Method: Escalation},
+		{LeadID: "L1", RequestID: req, Type: schemas.Assign, At: won.SLADueAt, RepID: "bo", Method: Reassignment},
+		{LeadID: "L1", RequestID: req, Type: schemas.Assign, At: won.SLADueAt, Method: Escalation},
 	} {
 		first := m.Assign(missed, c)
 		again := m.Assign(first.State, c)

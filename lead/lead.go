@@ -89,6 +89,10 @@ type Lead struct {
 	AgedAt     int64  `json:"aged_at,omitempty"`     // never owned by then: recycled (lead.recycle_aged)
 	PickableAt int64  `json:"pickable_at,omitempty"` // time_delayed: auto-assignment only until then
 	Accepted   bool   `json:"accepted,omitempty"`    // the owner accepted this auto-assigned lead (or contacted it)
+	// WaitingOn is the dispatch request a pending lead waits for: only an
+	// answer to it may assign or escalate the lead (an answer to an older
+	// request, replayed or late, is void).
+	WaitingOn string `json:"waiting_on,omitempty"`
 
 	ContactedAt   int64    `json:"contacted_at,omitempty"`
 	PreviousOwner string   `json:"previous_owner,omitempty"`
@@ -207,7 +211,7 @@ func (m Machine) Intake(cur *Lead, in schemas.LeadIntake) Result {
 			l.AgedAt = aged
 		}
 		if rt.Auto() {
-			l.Status = Pending
+			l.Status, l.WaitingOn = Pending, l.ID+"/auto"
 			if rt.PickableAfter > 0 {
 				l.PickableAt = in.At + rt.PickableAfter.Milliseconds()
 			}

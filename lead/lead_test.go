@@ -8,6 +8,7 @@ import (
 
 	"github.com/orchard-leads/orchard/policy"
 	"github.com/orchard-leads/orchard/schemas"
+	"github.com/orchard-leads/orchard/timer"
 )
 
 var m = Machine{Policy: policy.Default()}
@@ -164,4 +165,31 @@ func bigForm(n int) map[string]string {
 		m[fmt.Sprint("q", i)] = "a"
 	}
 	return m
+}
+
+// Only the answer to the request a pending lead waits for places it: a
+// late or replayed answer to an older request is void (the rep that took
+// it gets its capacity back), never a second owner or an ownerless record.
+func TestOnlyTheAwaitedAnswerPlacesAPendingLead(t *testing.T) {
+	l := m.Intake(nil, qualified("L1", 0)).State
+	won := m.Claim(l, Pick{RequestID: "c1", Rep: "ana", RepTier: 1, At: 1000})
+	missed := m.TimerFired(won.State, timer.SLA, won.State.Epoch, won.State.SLADueAt)
+	req := missed.Dispatch[0].RequestID
+	toBo := schemas.LeadCommand{LeadID: "L1", RequestID: req, Type: schemas.Assign, At: 2, RepID: "bo", Method: Reassignment}
+	placed := m.Assign(missed.State, toBo).State
+	missedAgain := m.TimerFired(placed, timer.SLA, placed.Epoch, placed.SLADueAt).State
+	if missedAgain.Status != Pending || missedAgain.ClaimRequest != req {
+		t.Fatalf("%+v", missedAgain)
+	}
+	// The first request's answers come again (a replay; another chain of offers).
+	for _, late := range []schemas.LeadCommand{toBo, {LeadID: "L1", RequestID: req, Type: schemas.Assign, At: 3, RepID: "cy", Method: Reassignment},
+		{LeadID: "L1", RequestID: req, Type: schemas.Assign, At: 3, Method: Escalation}} {
+		r := m.Assign(missedAgain, late)
+		if r.State != nil || r.Assignment != nil || len(r.Events) != 0 {
+			t.Fatalf("an answer to an older request acted: %+v", r)
+		}
+		if late.RepID != "" && (len(r.ToReps) != 1 || r.ToReps[0].Type != schemas.OfferVoid || r.ToReps[0].RepID != late.RepID) {
+			t.Fatalf("the rep that took it must get its capacity back: %+v", r.ToReps)
+		}
+	}
 }

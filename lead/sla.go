@@ -129,6 +129,7 @@ func (m Machine) missSLA(cur *Lead, at int64) Result {
 	l := cur.clone()
 	missed := l.Owner
 	l.Status, l.PreviousOwner, l.Owner = Pending, missed, ""
+	l.WaitingOn = fmt.Sprintf("%s/%d/sla_missed", l.ID, l.Epoch)
 	l.Missed = append(l.Missed, missed)
 	if len(l.Missed) > missedSize { // bounded: the oldest may get the lead again
 		l.Missed = l.Missed[len(l.Missed)-missedSize:]
