@@ -16,8 +16,7 @@ type RepView struct {
 	QuotaHourLeft int    `json:"quota_hour_left"`
 	QuotaDayLeft  int    `json:"quota_day_left"`
 	QuotaWeekLeft int    `json:"quota_week_left"` // claims and auto-assigned leads share the week's capacity
-	AutoWeek      int    `json:"auto_assigned_week"`
-	Presence      string `json:"presence"` // online | away
+	Presence      string `json:"presence"`        // online | away
 	Available     bool   `json:"available"`
 	Unavailable   string `json:"unavailable_because,omitempty"` // away | off_hours | out_of_office | suspended
 	TierPinned    bool   `json:"tier_pinned"`
@@ -29,7 +28,7 @@ func (s *Server) repView(r *rep.Rep, at time.Time) RepView {
 	st := s.repMachine().StatusAt(r, ms)
 	u, l := s.repMachine().Usage(r, ms), s.repMachine().Limits(r)
 	v := RepView{Status: st, QuotaHourLeft: max(0, l.Hour-u.Hour), QuotaDayLeft: max(0, l.Day-u.Day), QuotaWeekLeft: max(0, l.Week-u.Week),
-		AutoWeek: u.Auto, Presence: "online", TierPinned: r.TierPinned, Available: true}
+		Presence: "online", TierPinned: r.TierPinned, Available: true}
 	if r.Away {
 		v.Presence = "away"
 	}

@@ -247,7 +247,8 @@ func followPolicy(ctx context.Context, g *errgroup.Group, brokers []string, serd
 		return v, err
 	}
 	feed := &policyfeed.Feed{Brokers: brokers, Topics: cfg.Topics, Serde: serde, Live: live}
-	if _, err := feed.Load(ctx); err != nil {
+	found, err := feed.Load(ctx)
+	if err != nil {
 		cl.Close()
 		return nil, nil, err
 	}
@@ -258,7 +259,11 @@ func followPolicy(ctx context.Context, g *errgroup.Group, brokers []string, serd
 	}
 	if !seen {
 		changed := live.Changed()
-		if _, err := publish(ctx, pol, "startup", cfg.Clock.Now().UnixMilli(), live.Current().Version); err != nil && !errors.Is(err, api.ErrPolicyUnchanged) {
+		previous := "" // an empty topic: the file's policy is the first version
+		if found {
+			previous = live.Current().Version
+		}
+		if _, err := publish(ctx, pol, "startup", cfg.Clock.Now().UnixMilli(), previous); err != nil {
 			return nil, nil, err
 		}
 		wait, cancel := context.WithTimeout(ctx, 30*time.Second)

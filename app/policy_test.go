@@ -14,6 +14,7 @@ import (
 	"github.com/orchard-leads/orchard/auth"
 	"github.com/orchard-leads/orchard/internal/testenv"
 	"github.com/orchard-leads/orchard/schemas"
+	"github.com/orchard-leads/orchard/topics"
 )
 
 // The policy is data: PUT /v1/policy writes a version to the policy
@@ -213,5 +214,42 @@ func TestModeSwitchUnderLoad(t *testing.T) {
 		total, sent.Seconds(), float64(total)/sent.Seconds(), byVersion[v1], byVersion[v2], dupes, wrong)
 	if byVersion[v1] == 0 || byVersion[v2] == 0 {
 		t.Fatalf("the switch did not fall inside the load: %v", byVersion)
+	}
+}
+
+// At start the file goes in force only if its version never was: a
+// restart with the same file keeps a manager's change; an edited file
+// goes in force. The first version is an event like every other.
+func TestRestartKeepsTheManagersPolicy(t *testing.T) {
+	file := policyFile(t, "mode: cherry_pick\n")
+	cfg := Config{PolicyFile: file, Brokers: testenv.Kafka(t), Topics: topics.New(testenv.Prefix())}
+	manager := token(t, "boss", auth.RoleManager)
+	n := start(t, cfg)
+	first := n.call("GET", "/v1/policy", manager, nil).Body
+	if h := first["history"].([]any); len(h) != 1 || h[0].(map[string]any)["by"] != "startup" {
+		t.Fatalf("the file's policy is the first version of the topic: %v", first)
+	}
+	v2 := n.call("PUT", "/v1/policy", manager, "mode: split\n").Body["version"]
+	n.stop()
+	n = start(t, cfg)
+	if cur := n.call("GET", "/v1/policy", manager, nil).Body; cur["version"] != v2 || cur["mode"] != "split" {
+		t.Fatalf("a restart with the same file reverted the manager's policy: %v", cur)
+	}
+	n.stop()
+	if err := os.WriteFile(file, []byte("mode: by_priority\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	n = start(t, cfg)
+	if cur := n.call("GET", "/v1/policy", manager, nil).Body; cur["mode"] != "by_priority" || cur["by"] != "startup" {
+		t.Fatalf("an edited file goes in force at start: %v", cur)
+	}
+	changes := 0
+	for _, rec := range readAll(t, n.brokers, cfg.Topics.Events, 3, 10*time.Second) {
+		if decode[schemas.Event](t, rec.Value).Type == "policy_changed" {
+			changes++
+		}
+	}
+	if changes != 3 {
+		t.Fatalf("%d policy_changed events, want 3 (the file, the manager's, the edited file)", changes)
 	}
 }

@@ -728,6 +728,7 @@ type Status struct {
 	ClaimsHour       int    `json:"claims_hour"`
 	ClaimsDay        int    `json:"claims_day"`
 	ClaimsWeek       int    `json:"claims_week"`
+	AutoWeek         int    `json:"auto_assigned_week"` // auto-assigned leads taken this week: with the claims, against quota_week (the capacity)
 	Pending          int    `json:"pending"`
 	PenaltyToday     int    `json:"penalty_today"`
 	QuotaHour        int    `json:"quota_hour"`
@@ -753,7 +754,7 @@ func (m Machine) StatusAt(r *Rep, at int64) Status {
 		return ""
 	}
 	s := Status{RepID: r.ID, Name: r.Name, Territory: r.Territory, Tier: r.Tier, Active: r.Active,
-		ClaimsHour: u.Hour - u.Pending, ClaimsDay: u.Day - u.Pending - u.Penalty, ClaimsWeek: u.Week - u.Pending,
+		ClaimsHour: u.Hour - u.Pending, ClaimsDay: u.Day - u.Pending - u.Penalty, ClaimsWeek: u.Week - u.Pending - u.Auto, AutoWeek: u.Auto,
 		Pending: u.Pending, PenaltyToday: u.Penalty, QuotaHour: l.Hour, QuotaDay: l.Day, QuotaWeek: l.Week,
 		CooldownUntil: later(r.CooldownUntil), SuspendedUntil: later(r.SuspendedUntil), SLAMissesWeek: m.missesInWeek(r, at),
 		BrowseUntil: later(r.BrowseUntil), TimeZone: m.location(r).String()}
