@@ -195,8 +195,9 @@ func TestModeSwitchUnderLoad(t *testing.T) {
 	}
 	// The lead states follow: v1 leads wait in the pool, v2 leads are auto-assigned.
 	testenv.CheckFor(t, 120*time.Second, 500*time.Millisecond, func() error {
-		if pending := len(n.call("GET", "/v1/leads?status=pending&limit=500", manager, nil).Body["leads"].([]any)); pending > 0 {
-			return fmt.Errorf("%d leads still pending", pending)
+		r := n.call("GET", "/v1/leads?status=pending&limit=500", manager, nil)
+		if pending, ok := r.Body["leads"].([]any); !ok || len(pending) > 0 {
+			return fmt.Errorf("%d leads still pending (%d)", len(pending), r.Status)
 		}
 		return nil
 	})
