@@ -82,7 +82,7 @@ func TestSinkReplayNeverDoubleCounts(t *testing.T) {
 	for rep, count := range want {
 		for i := range count {
 			e := &schemas.Event{EventID: fmt.Sprintf("%s-%d/1/assigned", rep, i), Type: "assigned", At: now, LeadID: fmt.Sprintf("%s-%d", rep, i),
-				RepID: rep, Method: "cherry_pick", Score: 80}
+				RepID: rep, Method: "cherry_pick", Score: 80, PolicyVersion: "0123456789ab"}
 			b, _ := serde.Encode(e)
 			if err := cl.ProduceSync(ctx, &kgo.Record{Topic: set.Events, Key: []byte(e.LeadID), Value: b}).FirstErr(); err != nil {
 				t.Fatal(err)
@@ -139,6 +139,10 @@ func TestSinkReplayNeverDoubleCounts(t *testing.T) {
 		t.Fatalf("raw rows %d", raw)
 	}
 	check() // FINAL collapses the replayed rows
+	var versions uint64
+	if err := conn.QueryRow(ctx, "SELECT count() FROM events FINAL WHERE policy_version = '0123456789ab'").Scan(&versions); err != nil || versions != uint64(n) {
+		t.Fatalf("rows naming the policy version: %d of %d (%v)", versions, n, err)
+	}
 	rep, err := Build(ctx, conn, time.Now().Add(-time.Hour))
 	if err != nil || len(rep.Reps) != 2 {
 		t.Fatalf("report: %+v %v", rep, err)

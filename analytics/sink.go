@@ -15,7 +15,7 @@ import (
 
 const insertEvents = `INSERT INTO events (event_id, type, at, at_ms, lead_id, rep_id, request_id, reason, method, status,
 	epoch, score, source, employees, territory, industry, temperature, priority, entered_pool_ms, rep_tier, rep_territory,
-	kafka_partition, kafka_offset, value, threshold, until_ms, previous_rep_id, converted)`
+	kafka_partition, kafka_offset, value, threshold, until_ms, previous_rep_id, converted, policy_version)`
 
 // Sink copies the events topic into ClickHouse: a franz-go consumer group
 // that inserts each polled batch and commits offsets only after the insert
@@ -94,7 +94,7 @@ func (s *Sink) insert(ctx context.Context, recs []*kgo.Record) (skipped int, err
 		if err := batch.Append(e.EventID, e.Type, time.UnixMilli(e.At).UTC(), uint64(max(e.At, 0)), e.LeadID, e.RepID, e.RequestID,
 			e.Reason, e.Method, e.Status, e.Epoch, e.Score, e.Source, e.Employees, e.Territory, e.Industry,
 			e.Temperature, e.Priority, uint64(max(e.EnteredPoolAt, 0)), e.RepTier, e.RepTerritory, r.Partition, r.Offset,
-			e.Value, e.Threshold, uint64(max(e.Until, 0)), e.PreviousRepID, boolByte(e.Converted)); err != nil {
+			e.Value, e.Threshold, uint64(max(e.Until, 0)), e.PreviousRepID, boolByte(e.Converted), e.PolicyVersion); err != nil {
 			return skipped, err
 		}
 	}
