@@ -17,8 +17,11 @@ type ViewStore struct {
 
 func (v ViewStore) LeadIndex() *LeadIndex { return v.Index }
 
-func (v ViewStore) EachRep(fn func(*rep.Rep)) error {
-	it, err := v.Reps.Iterator()
+func (v ViewStore) EachRep(fn func(*rep.Rep)) error { return each(v.Reps, fn) }
+
+// each calls fn with every value of a view.
+func each[T any](view *goka.View, fn func(*T)) error {
+	it, err := view.Iterator()
 	if err != nil {
 		return err
 	}
@@ -28,8 +31,8 @@ func (v ViewStore) EachRep(fn func(*rep.Rep)) error {
 		if err != nil {
 			return err
 		}
-		if r, ok := x.(*rep.Rep); ok && r != nil {
-			fn(r)
+		if v, ok := x.(*T); ok && v != nil {
+			fn(v)
 		}
 	}
 	return nil
@@ -43,23 +46,7 @@ func (v ViewStore) Lead(id string) (*lead.Lead, error) {
 	return x.(*lead.Lead), nil
 }
 
-func (v ViewStore) EachLead(fn func(*lead.Lead)) error {
-	it, err := v.Leads.Iterator()
-	if err != nil {
-		return err
-	}
-	defer it.Release()
-	for it.Next() {
-		x, err := it.Value()
-		if err != nil {
-			return err
-		}
-		if l, ok := x.(*lead.Lead); ok && l != nil {
-			fn(l)
-		}
-	}
-	return nil
-}
+func (v ViewStore) EachLead(fn func(*lead.Lead)) error { return each(v.Leads, fn) }
 
 func (v ViewStore) Rep(id string) (*rep.Rep, error) {
 	x, err := v.Reps.Get(id)

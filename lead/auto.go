@@ -177,13 +177,7 @@ func (m Machine) becomePickable(cur *Lead, due int64) Result {
 // state that is not closed (an owner loses it: a manager may take back
 // what a rep may not give back).
 func (m Machine) managerAssign(cur *Lead, c schemas.LeadCommand) Result {
-	refuse := func(code, msg string) Result {
-		id := ""
-		if cur != nil {
-			id = cur.ID
-		}
-		return Result{Decision: &schemas.Decision{RequestID: c.RequestID, Code: code, Message: msg, At: c.At, LeadID: id, RepID: c.RepID}}
-	}
+	refuse := func(code, msg string) Result { return refuseCommand(cur, c, code, msg) }
 	if cur == nil {
 		return refuse(CodeUnknownLead, "no lead with this id")
 	}
@@ -206,6 +200,16 @@ func (m Machine) managerAssign(cur *Lead, c schemas.LeadCommand) Result {
 	r.State = n
 	r.Decision = m.assignDecision(n, c)
 	return r
+}
+
+// refuseCommand answers a lead command (accept, decline, a manager's
+// assignment) with a refusal.
+func refuseCommand(cur *Lead, c schemas.LeadCommand, code, msg string) Result {
+	id := ""
+	if cur != nil {
+		id = cur.ID
+	}
+	return Result{Decision: &schemas.Decision{RequestID: c.RequestID, Code: code, Message: msg, At: c.At, LeadID: id, RepID: c.RepID}}
 }
 
 func (m Machine) assignDecision(l *Lead, c schemas.LeadCommand) *schemas.Decision {
@@ -249,13 +253,7 @@ func (m Machine) Answer(cur *Lead, c schemas.LeadCommand) Result {
 	if accept {
 		what = "accept"
 	}
-	refuse := func(code, msg string) Result {
-		id := ""
-		if cur != nil {
-			id = cur.ID
-		}
-		return Result{Decision: &schemas.Decision{RequestID: c.RequestID, Code: code, Message: msg, At: c.At, LeadID: id, RepID: c.RepID}}
-	}
+	refuse := func(code, msg string) Result { return refuseCommand(cur, c, code, msg) }
 	if cur == nil {
 		return refuse(CodeUnknownLead, "no lead with this id")
 	}

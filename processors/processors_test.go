@@ -205,19 +205,12 @@ func (h *harness) assignments() []schemas.Assignment {
 
 func (h *harness) events(typ string) []schemas.Event {
 	var out []schemas.Event
-	for {
-		_, v, ok := h.evs.Next()
-		if !ok {
-			return out
-		}
-		var e schemas.Event
-		if err := h.serde.Decode(context.Background(), v.([]byte), &e); err != nil {
-			h.t.Fatal(err)
-		}
+	for _, e := range h.allEvents() {
 		if e.Type == typ {
 			out = append(out, e)
 		}
 	}
+	return out
 }
 
 func want(t *testing.T, d schemas.Decision, ok bool, code string) {

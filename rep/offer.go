@@ -98,15 +98,10 @@ func (m Machine) VoidOffer(cur *Rep, c schemas.RepCommand) Result {
 // missed). A declined lead gives its capacity back. Below
 // acceptance.min_acceptance.rate the rep's access is suspended.
 func (m Machine) AnswerOffer(cur *Rep, c schemas.RepCommand) Result {
-	if cur == nil {
+	r := once(cur, c, c.OK)
+	if r == nil {
 		return Result{}
 	}
-	if _, done := cur.settled(c.RequestID); done {
-		return Result{}
-	}
-	r := cur.clone()
-	r.prune(c.At)
-	r.remember(Settled{ID: c.RequestID, OK: c.OK, LeadID: c.LeadID})
 	pol := m.Policy.Acceptance.MinAcceptance
 	r.Answers = append(accept.Prune(r.Answers, c.At, pol), accept.Answer{At: c.At, Accepted: c.OK})
 	if c.OK {

@@ -180,6 +180,22 @@ func (r *Rep) settled(id string) (Settled, bool) {
 	return Settled{}, false
 }
 
+// once starts applying a word from the lead (an SLA miss, an answer, a
+// figure) to the ledger exactly once: the new state, remembering the
+// request; nil when there is no rep or the request was applied already.
+func once(cur *Rep, c schemas.RepCommand, ok bool) *Rep {
+	if cur == nil {
+		return nil
+	}
+	if _, done := cur.settled(c.RequestID); done {
+		return nil
+	}
+	r := cur.clone()
+	r.prune(c.At)
+	r.remember(Settled{ID: c.RequestID, OK: ok, LeadID: c.LeadID})
+	return r
+}
+
 func (r *Rep) remember(s Settled) {
 	r.Recent = append(r.Recent, s)
 	if len(r.Recent) > recentSize {
@@ -642,15 +658,10 @@ func (m Machine) EndHold(cur *Rep, c schemas.RepCommand) Result {
 // quota, and sla.misses_to_suspend misses in a rolling week suspend the
 // rep's cherry-pick access for sla.suspension.
 func (m Machine) MissSLA(cur *Rep, c schemas.RepCommand) Result {
-	if cur == nil {
+	r := once(cur, c, true)
+	if r == nil {
 		return Result{}
 	}
-	if _, done := cur.settled(c.RequestID); done {
-		return Result{}
-	}
-	r := cur.clone()
-	r.prune(c.At)
-	r.remember(Settled{ID: c.RequestID, OK: true, LeadID: c.LeadID})
 	pen := m.Policy.SLA.PenaltyClaims
 	r.Penalties = append(r.Penalties, Penalty{At: c.At, Claims: pen})
 	r.SLAMisses = append(r.SLAMisses, c.At)

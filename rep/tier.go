@@ -92,14 +92,10 @@ func (m Machine) LeadOutcome(cur *Rep, c schemas.RepCommand) Result {
 }
 
 func (m Machine) periodFigure(cur *Rep, c schemas.RepCommand, add func(*Rep)) Result {
-	if cur == nil {
+	r := once(cur, c, true)
+	if r == nil {
 		return Result{}
 	}
-	if _, done := cur.settled(c.RequestID); done {
-		return Result{}
-	}
-	r := cur.clone()
-	r.remember(Settled{ID: c.RequestID, OK: true, LeadID: c.LeadID})
 	add(r)
 	return Result{State: r}
 }
