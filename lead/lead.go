@@ -200,7 +200,7 @@ func (m Machine) Intake(cur *Lead, in schemas.LeadIntake) Result {
 	case KindQualified:
 		if cur != nil {
 			if cur.EnteredPoolAt == in.At { // a replay: the outputs again (a crash may have lost them)
-				return m.entered(cur)
+				return m.entered(cur, route.Decide(m.Policy, cur.ID, m.Priority(cur.Data.Source), cur.Data.Territory).Why)
 			}
 			return Result{} // qualified twice: already in the pool
 		}
@@ -216,7 +216,7 @@ func (m Machine) Intake(cur *Lead, in schemas.LeadIntake) Result {
 				l.PickableAt = in.At + rt.PickableAfter.Milliseconds()
 			}
 		}
-		r := m.entered(l)
+		r := m.entered(l, rt.Why)
 		r.State = l
 		return r
 	case KindUpdated:
@@ -243,10 +243,9 @@ func (m Machine) Intake(cur *Lead, in schemas.LeadIntake) Result {
 // state so that a replay emits the same: the event (with its route), the
 // escalation timer, and for an auto-routed lead still waiting, the
 // pickable timer and the request to the dispatcher.
-func (m Machine) entered(l *Lead) Result {
+func (m Machine) entered(l *Lead, why string) Result {
 	ev := m.event(l, "qualified", l.ID+"/qualified", l.EnteredPoolAt)
-	ev.Method, ev.Status = l.Route, string(Available)
-	ev.Reason = route.Decide(m.Policy, l.ID, m.Priority(l.Data.Source), l.Data.Territory).Why
+	ev.Method, ev.Status, ev.Reason = l.Route, string(Available), why
 	if l.Route != "" && l.Route != CherryPick {
 		ev.Status = string(Pending)
 	}

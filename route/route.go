@@ -24,9 +24,6 @@ const (
 // Route is how one new lead is distributed.
 type Route struct {
 	Method string // cherry_pick: pickable; round_robin | weighted: auto-assigned
-	// NoDecline: acceptance.random_mix chose the lead, and such leads
-	// cannot be declined.
-	NoDecline bool
 	// PickableAfter (mode time_delayed): auto-assignment only until then;
 	// a lead nobody took becomes pickable.
 	PickableAfter time.Duration
@@ -75,7 +72,7 @@ func Decide(p policy.Policy, leadID, priority, territory string) Route {
 		r.Method, r.Why = RoundRobin, "territory.restrict_picking: a lead without territory nobody may pick"
 	}
 	if r.Method == CherryPick && p.Acceptance.RandomMix.Enabled && Share(leadID, "random_mix") < p.Acceptance.RandomMix.AutoShare {
-		r.Method, r.NoDecline = RoundRobin, true
+		r.Method = RoundRobin // while the rule is on, auto-assigned leads cannot be declined (lead.Answer)
 		r.Why = fmt.Sprintf("acceptance.random_mix: inside the auto share %.2f", p.Acceptance.RandomMix.AutoShare)
 	}
 	return r
