@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/orchard-leads/orchard/internal/testenv"
+	"github.com/orchard-leads/orchard/policy"
 	"github.com/orchard-leads/orchard/schemas"
 	"github.com/orchard-leads/orchard/topics"
 )
@@ -143,8 +144,8 @@ func TestSinkReplayNeverDoubleCounts(t *testing.T) {
 	if err := conn.QueryRow(ctx, "SELECT count() FROM events FINAL WHERE policy_version = '0123456789ab'").Scan(&versions); err != nil || versions != uint64(n) {
 		t.Fatalf("rows naming the policy version: %d of %d (%v)", versions, n, err)
 	}
-	rep, err := Build(ctx, conn, time.Now().Add(-time.Hour))
-	if err != nil || len(rep.Reps) != 2 {
+	rep, err := Build(ctx, conn, policy.Default(), Period{Since: time.Now().Add(-time.Hour), Until: time.Now().Add(time.Hour)})
+	if err != nil || len(rep.Reps) != 2 || rep.Reps[0].Picks != 3 {
 		t.Fatalf("report: %+v %v", rep, err)
 	}
 }

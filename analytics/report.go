@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/orchard-leads/orchard/fairness"
+	"github.com/orchard-leads/orchard/policy"
 )
 
 // RepVolume is one rep's line of the lead-volume query.
@@ -25,10 +28,14 @@ type Guardrail struct {
 	Count  uint64 `json:"count"`
 }
 
-// Report is `orchard report` and GET /v1/fairness.
+// Report is `orchard report` and GET /v1/fairness: the fairness report of
+// a period (reps, system, red_flags: package fairness) and the guardrail
+// decisions per rep.
 type Report struct {
-	Since      time.Time   `json:"since"`
-	Reps       []RepVolume `json:"reps"`
+	Since  time.Time `json:"since"`
+	Until  time.Time `json:"until"`
+	Policy string    `json:"policy_version"` // whose fairness thresholds judged the flags
+	fairness.Report
 	Guardrails []Guardrail `json:"guardrails"`
 }
 
@@ -81,15 +88,24 @@ func Guardrails(ctx context.Context, conn driver.Conn, since time.Time) ([]Guard
 	return out, rows.Err()
 }
 
-// Build assembles the report.
-func Build(ctx context.Context, conn driver.Conn, since time.Time) (Report, error) {
-	reps, err := LeadVolume(ctx, conn, since)
+// Build assembles the report of a period under a policy's thresholds.
+func Build(ctx context.Context, conn driver.Conn, pol policy.Policy, p Period) (Report, error) {
+	f, err := Fairness(ctx, conn, pol, p)
 	if err != nil {
 		return Report{}, err
 	}
-	guards, err := Guardrails(ctx, conn, since)
+	guards, err := Guardrails(ctx, conn, p.Since)
 	if err != nil {
 		return Report{}, err
 	}
-	return Report{Since: since.UTC(), Reps: reps, Guardrails: guards}, nil
+	if p.Rep != "" {
+		kept := []Guardrail{}
+		for _, g := range guards {
+			if g.RepID == p.Rep {
+				kept = append(kept, g)
+			}
+		}
+		guards = kept
+	}
+	return Report{Since: p.Since.UTC(), Until: p.Until.UTC(), Policy: pol.Version(), Report: f, Guardrails: guards}, nil
 }

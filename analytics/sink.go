@@ -91,14 +91,19 @@ func (s *Sink) insert(ctx context.Context, recs []*kgo.Record) (skipped int, err
 			skipped++
 			continue
 		}
-		if err := batch.Append(e.EventID, e.Type, time.UnixMilli(e.At).UTC(), uint64(max(e.At, 0)), e.LeadID, e.RepID, e.RequestID,
-			e.Reason, e.Method, e.Status, e.Epoch, e.Score, e.Source, e.Employees, e.Territory, e.Industry,
-			e.Temperature, e.Priority, uint64(max(e.EnteredPoolAt, 0)), e.RepTier, e.RepTerritory, r.Partition, r.Offset,
-			e.Value, e.Threshold, uint64(max(e.Until, 0)), e.PreviousRepID, boolByte(e.Converted), e.PolicyVersion); err != nil {
+		if err := appendEvent(batch, e, r.Partition, r.Offset); err != nil {
 			return skipped, err
 		}
 	}
 	return skipped, batch.Send()
+}
+
+// appendEvent adds one event as a row of insertEvents.
+func appendEvent(batch driver.Batch, e schemas.Event, partition int32, offset int64) error {
+	return batch.Append(e.EventID, e.Type, time.UnixMilli(e.At).UTC(), uint64(max(e.At, 0)), e.LeadID, e.RepID, e.RequestID,
+		e.Reason, e.Method, e.Status, e.Epoch, e.Score, e.Source, e.Employees, e.Territory, e.Industry,
+		e.Temperature, e.Priority, uint64(max(e.EnteredPoolAt, 0)), e.RepTier, e.RepTerritory, partition, offset,
+		e.Value, e.Threshold, uint64(max(e.Until, 0)), e.PreviousRepID, boolByte(e.Converted), e.PolicyVersion)
 }
 
 func nowUTC() time.Time { return time.Now().UTC().Truncate(time.Second) }

@@ -28,8 +28,16 @@ def main():
     s.query("INSERT INTO events (event_id, type, at, at_ms, rep_id, method) VALUES "
             "('e1', 'assigned', now(), 1, 'ana', 'cherry_pick'), ('e1', 'assigned', now(), 1, 'ana', 'cherry_pick'), "
             "('e2', 'assigned', now(), 2, 'bo', 'round_robin')")
+    s.query("INSERT INTO events (event_id, type, at, at_ms, lead_id, rep_id, method, score, source, employees, value, converted) VALUES "
+            "('q1', 'qualified', now(), 1, 'L1', '', '', 90, 'mql', 300, 0, 0), "
+            "('e3', 'contacted', now(), 3, 'L1', 'ana', 'cherry_pick', 90, 'mql', 300, 60000, 0), "
+            "('e4', 'outcome', now(), 4, 'L1', 'ana', 'cherry_pick', 90, 'mql', 300, 0, 1)")
+    params = {"@since": "toDateTime('2000-01-01 00:00:00')", "@until": "toDateTime('2100-01-01 00:00:00')",
+              "@aged_ms": "86400000", "@end_ms": "4102444800000"}
     for f in sorted((here / "queries").glob("*.sql")):
         sql = f.read_text().replace("?", "toDateTime('2000-01-01 00:00:00')")
+        for name, value in params.items():
+            sql = sql.replace(name, value)
         out = s.query(sql, "CSV")
         print(f"{f.name}: ok on ClickHouse {chdb.__version__ if hasattr(chdb, '__version__') else ''}\n{out}")
         checked += 1

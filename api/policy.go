@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orchard-leads/orchard/analytics"
 	"github.com/orchard-leads/orchard/lead"
 	"github.com/orchard-leads/orchard/policy"
 	"github.com/orchard-leads/orchard/rep"
@@ -101,4 +102,33 @@ func (s *Server) putPolicy(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, 200, map[string]any{"version": version, "previous": prev.Version, "changed": true, "mode": p.Mode})
+}
+
+// FairnessSource answers GET /v1/fairness (analytics.Build on a ClickHouse
+// connection); nil when the process has no ClickHouse.
+type FairnessSource func(ctx context.Context, pol policy.Policy, p analytics.Period) (analytics.Report, error)
+
+// fairnessReport is GET /v1/fairness?since=&until=&rep=: the fairness
+// report of a period under the fairness thresholds of the policy in force.
+func (s *Server) fairnessReport(w http.ResponseWriter, r *http.Request) {
+	if s.Fairness == nil {
+		writeError(w, 503, "unavailable", "no ClickHouse: start the API with --clickhouse")
+		return
+	}
+	q := r.URL.Query()
+	since := q.Get("since")
+	if since == "" {
+		since = "7d"
+	}
+	p, err := analytics.ParsePeriod(since, q.Get("until"), q.Get("rep"), s.Now())
+	if err != nil {
+		writeJSON(w, 400, ErrorBody{Error: "invalid", Message: err.Error()})
+		return
+	}
+	rep, err := s.Fairness(r.Context(), s.machine().Policy, p)
+	if err != nil {
+		writeError(w, 503, "unavailable", "ClickHouse: "+err.Error())
+		return
+	}
+	writeJSON(w, 200, rep)
 }

@@ -61,6 +61,7 @@ type Server struct {
 	// when it is the one in force).
 	Policy        *policy.Live
 	PublishPolicy func(ctx context.Context, p policy.Policy, by string, at int64, previous string) (string, error)
+	Fairness      FairnessSource
 
 	ready atomic.Bool
 }
@@ -106,6 +107,7 @@ func (s *Server) Handler() http.Handler {
 		r.With(s.roles(auth.RoleManager)).Get("/leads", s.listLeads)
 		r.With(s.roles(auth.RoleManager)).Get("/policy", s.getPolicy)
 		r.With(s.roles(auth.RoleManager)).Put("/policy", s.putPolicy)
+		r.With(s.roles(auth.RoleManager)).Get("/fairness", s.fairnessReport)
 		r.With(s.roles(auth.RoleManager)).Put("/reps/{rep_id}/tier", s.setTier)
 		r.With(s.roles(auth.RoleRep, auth.RoleManager)).Put("/reps/{rep_id}/availability", s.availability)
 	})

@@ -171,6 +171,16 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 			return err
 		}
 		apiServer.Policy, apiServer.PublishPolicy = live, publish
+		if cfg.ClickHouse != "" {
+			conn, err := analytics.Open(ctx, cfg.ClickHouse)
+			if err != nil {
+				return err
+			}
+			defer conn.Close()
+			apiServer.Fairness = func(ctx context.Context, pol policy.Policy, p analytics.Period) (analytics.Report, error) {
+				return analytics.Build(ctx, conn, pol, p)
+			}
+		}
 	}
 
 	if what.Sink {

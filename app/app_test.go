@@ -102,6 +102,20 @@ func TestFiftyRepsRaceForOneLead(t *testing.T) {
 			}
 			return nil
 		})
+		// The manager's fairness report over HTTP, from the same rows.
+		r := n.call("GET", "/v1/fairness?since=1h", token(t, "boss", auth.RoleManager), nil)
+		reps, _ := r.Body["reps"].([]any)
+		if r.Status != 200 || len(reps) != 1 || reps[0].(map[string]any)["rep_id"] != winner || reps[0].(map[string]any)["claims"] != 1.0 {
+			t.Fatalf("GET /v1/fairness: %d %v", r.Status, r.Body)
+		}
+		if _, ok := r.Body["red_flags"].([]any); !ok || r.Body["system"] == nil {
+			t.Fatalf("GET /v1/fairness shape: %v", r.Body)
+		}
+		if r := n.call("GET", "/v1/fairness?since=yesterday", token(t, "boss", auth.RoleManager), nil); r.Status != 400 {
+			t.Fatalf("a bad period: %d %v", r.Status, r.Body)
+		}
+	} else if r := n.call("GET", "/v1/fairness", token(t, "boss", auth.RoleManager), nil); r.Status != 503 {
+		t.Fatalf("GET /v1/fairness without ClickHouse: %d %v", r.Status, r.Body)
 	}
 }
 

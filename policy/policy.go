@@ -165,13 +165,15 @@ type PrioritySets struct {
 }
 
 type Fairness struct {
-	MinClaims      int      `yaml:"min_claims"`
-	HighScore      int      `yaml:"high_score"`
-	HighScoreShare float64  `yaml:"high_score_share"`
-	SlowContact    Duration `yaml:"slow_contact"`
-	TopRepsShare   float64  `yaml:"top_reps_share"`
-	TopClaimsLimit float64  `yaml:"top_claims_limit"`
-	AgedShareLimit float64  `yaml:"aged_share_limit"`
+	MinClaims          int      `yaml:"min_claims"`
+	HighScore          int      `yaml:"high_score"`
+	HighScoreShare     float64  `yaml:"high_score_share"`
+	SlowContact        Duration `yaml:"slow_contact"`
+	TopRepsShare       float64  `yaml:"top_reps_share"`
+	TopClaimsLimit     float64  `yaml:"top_claims_limit"`
+	AgedShareLimit     float64  `yaml:"aged_share_limit"`
+	SourceMinShare     float64  `yaml:"source_min_share"`
+	QualitySpreadLimit float64  `yaml:"quality_spread_limit"`
 }
 
 // Error names the offending key by its dotted path.
@@ -233,9 +235,7 @@ func Parse(b []byte) (Policy, error) {
 var notYet = []struct {
 	section, what string
 	of            func(p Policy) any
-}{
-	{"fairness", "the fairness red flags are not built: their thresholds stay at the defaults", func(p Policy) any { return p.Fairness }},
-}
+}{}
 
 func refuseNotYet(p Policy) error {
 	d := Default()
@@ -514,5 +514,9 @@ func (p Policy) Validate() error {
 	share("fairness.top_reps_share", p.Fairness.TopRepsShare)
 	share("fairness.top_claims_limit", p.Fairness.TopClaimsLimit)
 	share("fairness.aged_share_limit", p.Fairness.AgedShareLimit)
+	share("fairness.source_min_share", p.Fairness.SourceMinShare)
+	if p.Fairness.QualitySpreadLimit <= 0 || p.Fairness.QualitySpreadLimit > 100 {
+		bad("fairness.quality_spread_limit", "must be score points in (0, 100], got %v", p.Fairness.QualitySpreadLimit)
+	}
 	return errors.Join(errs...)
 }

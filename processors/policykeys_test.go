@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/lovoo/goka"
+	"github.com/orchard-leads/orchard/fairness"
 	"github.com/orchard-leads/orchard/policy"
 	"github.com/orchard-leads/orchard/rep"
 	"github.com/orchard-leads/orchard/schemas"
@@ -25,6 +26,12 @@ import (
 type keyCase struct {
 	base, changed string // policy documents: changed differs from base in the key (and what validity needs)
 	run           func(h *harness) string
+}
+
+// reportCase: a key whose decision is a fairness report's (no processors).
+type reportCase struct {
+	base, changed string
+	report        func(p policy.Policy) string
 }
 
 // scenario helpers
@@ -300,19 +307,25 @@ func keyCases() map[string]keyCase {
 	}
 }
 
+// reportCases: the fairness thresholds change the red flags raised.
+var reportCases = map[string]reportCase{
+	"fairness.min_claims":           {"", "fairness: {min_claims: 5}\n", flagsOf(func() ([]fairness.Rep, fairness.Pool) { return greedyTeam(8) })},
+	"fairness.high_score":           {"", "fairness: {high_score: 95}\n", flagsOf(func() ([]fairness.Rep, fairness.Pool) { return greedyTeam(20) })},
+	"fairness.high_score_share":     {"", "fairness: {high_score_share: 0.5}\n", flagsOf(mixedTeam)},
+	"fairness.slow_contact":         {"", "fairness: {slow_contact: 6h}\n", flagsOf(func() ([]fairness.Rep, fairness.Pool) { return greedyTeam(20) })},
+	"fairness.top_reps_share":       {"", "fairness: {top_reps_share: 0.5}\n", flagsOf(mixedTeam)},
+	"fairness.top_claims_limit":     {"", "fairness: {top_claims_limit: 0.95}\n", flagsOf(func() ([]fairness.Rep, fairness.Pool) { return greedyTeam(20) })},
+	"fairness.aged_share_limit":     {"", "fairness: {aged_share_limit: 0.6}\n", flagsOf(func() ([]fairness.Rep, fairness.Pool) { return greedyTeam(20) })},
+	"fairness.source_min_share":     {"", "fairness: {source_min_share: 0.5}\n", flagsOf(func() ([]fairness.Rep, fairness.Pool) { return greedyTeam(20) })},
+	"fairness.quality_spread_limit": {"", "fairness: {quality_spread_limit: 50}\n", flagsOf(qualityTeam)},
+}
+
 // refusedKeys: changing these is refused at load; a document that
 // changes just the key, and the refusal's words.
 var refusedKeys = map[string][2]string{
 	// A source listed nowhere is standard too: the standard list names the
 	// usual sources, and what it decides is that no source is in two classes.
-	"lead.priority.standard":    {"lead: {priority: {standard: [mql, demo_request]}}\n", "is also listed"},
-	"fairness.min_claims":       {"fairness: {min_claims: 5}\n", "not supported yet"},
-	"fairness.high_score":       {"fairness: {high_score: 85}\n", "not supported yet"},
-	"fairness.high_score_share": {"fairness: {high_score_share: 0.8}\n", "not supported yet"},
-	"fairness.slow_contact":     {"fairness: {slow_contact: 3h}\n", "not supported yet"},
-	"fairness.top_reps_share":   {"fairness: {top_reps_share: 0.1}\n", "not supported yet"},
-	"fairness.top_claims_limit": {"fairness: {top_claims_limit: 0.5}\n", "not supported yet"},
-	"fairness.aged_share_limit": {"fairness: {aged_share_limit: 0.2}\n", "not supported yet"},
+	"lead.priority.standard": {"lead: {priority: {standard: [mql, demo_request]}}\n", "is also listed"},
 }
 
 func leafKeys(t *testing.T) []string {
@@ -364,14 +377,22 @@ func TestEveryPolicyKeyChangesADecision(t *testing.T) {
 			refused++
 			continue
 		}
+		if rc, ok := reportCases[key]; ok {
+			a, b := rc.report(parsePolicy(t, rc.base)), rc.report(parsePolicy(t, rc.changed))
+			if a == b {
+				t.Errorf("%s: the same flags %q with %q and %q", key, a, rc.base, rc.changed)
+			}
+			changed++
+			t.Logf("%-40s %q -> %q", key, a, b)
+			continue
+		}
 		c, ok := cases[key]
 		if !ok {
 			t.Errorf("%s: no case: a key needs a scenario whose decision it changes, or a refusal at load", key)
 			continue
 		}
 		t.Run(key, func(t *testing.T) {
-			a := c.run(newHarness(t, c.base))
-			b := c.run(newHarness(t, c.changed))
+			a, b := c.run(newHarness(t, c.base)), c.run(newHarness(t, c.changed))
 			if a == b {
 				t.Fatalf("%s: the same outcome %q with %q and %q", key, a, c.base, c.changed)
 			}
@@ -380,4 +401,62 @@ func TestEveryPolicyKeyChangesADecision(t *testing.T) {
 		})
 	}
 	fmt.Printf("policy keys: %d leaf keys, %d change a decision, %d refused when changed\n", len(keys), changed, refused)
+}
+
+func parsePolicy(t *testing.T, doc string) policy.Policy {
+	p, err := policy.Parse([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// greedyTeam: one rep picks n high-score leads of two sources, lets them
+// wait 5 h for contact and converts none; another picks 2 low-score leads
+// and converts both; half the pool aged.
+func greedyTeam(n int) ([]fairness.Rep, fairness.Pool) {
+	scores := map[int]int{}
+	for i := range n {
+		scores[82+i%10]++
+	}
+	greedy := fairness.Rep{RepID: "greedy", Picks: n, AvgScorePicked: 87, PickScores: scores, WaitN: n, WaitAvg: 5 * 3600,
+		Sources: map[string]int{"mql": n}, All: fairness.Counts{Outcomes: n}, Picked: map[string]fairness.Counts{"80-89": {Outcomes: n}}}
+	other := fairness.Rep{RepID: "other", Picks: 2, Auto: 10, AvgScorePicked: 30, AvgScoreAuto: 40, PickScores: map[int]int{30: 2},
+		Sources: map[string]int{"mql": 1, "webinar": 1}, All: fairness.Counts{Outcomes: 12, Converted: 12}}
+	pool := fairness.Pool{Leads: 100, Aged: 50, Sources: map[string]int{"mql": 70, "webinar": 30},
+		AutoBand: map[string]fairness.Counts{"80-89": {Outcomes: 10, Converted: 5}}}
+	return []fairness.Rep{greedy, other}, pool
+}
+
+// mixedTeam: four reps, one with 70 % high-score picks and the most claims.
+func mixedTeam() ([]fairness.Rep, fairness.Pool) {
+	var reps []fairness.Rep
+	for i, picks := range []int{20, 12, 10, 10} {
+		high := 0
+		if i == 0 {
+			high = 14
+		}
+		reps = append(reps, fairness.Rep{RepID: fmt.Sprint("r", i), Picks: picks, PickScores: map[int]int{90: high, 50: picks - high},
+			Sources: map[string]int{"mql": picks}})
+	}
+	return reps, fairness.Pool{Leads: 60, Sources: map[string]int{"mql": 60}}
+}
+
+func flagsOf(team func() ([]fairness.Rep, fairness.Pool)) func(p policy.Policy) string {
+	return func(p policy.Policy) string {
+		reps, pool := team()
+		var out []string
+		for _, f := range fairness.Evaluate(p.Fairness, reps, pool).RedFlags {
+			out = append(out, f.Code+"/"+f.RepID)
+		}
+		return strings.Join(out, ",")
+	}
+}
+
+// qualityTeam: the rep who converts best got leads 45 points better.
+func qualityTeam() ([]fairness.Rep, fairness.Pool) {
+	return []fairness.Rep{
+		{RepID: "top", Auto: 12, AvgScoreAuto: 85, All: fairness.Counts{Outcomes: 12, Converted: 9}},
+		{RepID: "bottom", Auto: 12, AvgScoreAuto: 40, All: fairness.Counts{Outcomes: 12, Converted: 2}},
+	}, fairness.Pool{Leads: 24}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/orchard-leads/orchard/analytics"
 	"github.com/orchard-leads/orchard/app"
 	"github.com/orchard-leads/orchard/auth"
+	"github.com/orchard-leads/orchard/policy"
 	"github.com/orchard-leads/orchard/topics"
 )
 
@@ -271,9 +272,9 @@ func topicsCmd() *cobra.Command {
 }
 
 func reportCmd() *cobra.Command {
-	var dsn, since, format string
+	var dsn, since, until, format, repID, policyFile string
 	cmd := &cobra.Command{
-		Use: "report", Short: "Print the fairness report from ClickHouse", Args: cobra.NoArgs,
+		Use: "report", Short: "Print the fairness report from ClickHouse: per-rep metrics, system metrics, red flags", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := fromEnv(cmd); err != nil {
 				return err
@@ -281,12 +282,16 @@ func reportCmd() *cobra.Command {
 			if dsn == "" {
 				return fmt.Errorf("--clickhouse is required")
 			}
-			d, err := parseSince(since)
+			if format != "table" && format != "json" {
+				return fmt.Errorf("--format must be table or json, got %q", format)
+			}
+			period, err := analytics.ParsePeriod(since, until, repID, time.Now())
 			if err != nil {
 				return err
 			}
-			if format != "table" && format != "json" {
-				return fmt.Errorf("--format must be table or json, got %q", format)
+			pol, err := policy.Load(policyFile)
+			if err != nil {
+				return err
 			}
 			ctx, cancel := signalContext()
 			defer cancel()
@@ -295,7 +300,7 @@ func reportCmd() *cobra.Command {
 				return err
 			}
 			defer conn.Close()
-			rep, err := analytics.Build(ctx, conn, time.Now().Add(-d))
+			rep, err := analytics.Build(ctx, conn, pol, period)
 			if err != nil {
 				return err
 			}
@@ -304,41 +309,23 @@ func reportCmd() *cobra.Command {
 				enc.SetIndent("", "  ")
 				return enc.Encode(rep)
 			}
-			fmt.Printf("Lead volume per rep since %s\n", rep.Since.Format(time.RFC3339))
-			w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "REP\tLEADS\tCHERRY-PICKED\tAUTO-ASSIGNED")
-			for _, r := range rep.Reps {
-				fmt.Fprintf(w, "%s\t%d\t%d\t%d\n", r.RepID, r.Leads, r.Claims, r.AutoAssigned)
-			}
-			if err := w.Flush(); err != nil {
-				return err
-			}
-			fmt.Printf("\nGuardrail decisions per rep\n")
-			w = tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "REP\tEVENT\tREASON\tCOUNT")
-			for _, g := range rep.Guardrails {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%d\n", g.RepID, g.Type, g.Reason, g.Count)
-			}
-			return w.Flush()
+			return rep.WriteTable(os.Stdout)
 		},
 	}
 	cmd.Flags().StringVar(&dsn, "clickhouse", "", "ClickHouse DSN, e.g. clickhouse://127.0.0.1:9000/orchard")
-	cmd.Flags().StringVar(&since, "since", "7d", "how far back: 7d, 36h, 90m")
+	cmd.Flags().StringVar(&since, "since", "7d", "start of the period: how far back (7d, 36h, 90m) or an RFC 3339 time")
+	cmd.Flags().StringVar(&until, "until", "", "end of the period (RFC 3339 time or how far back); default now")
+	cmd.Flags().StringVar(&repID, "rep", "", "one rep's line and flags (the system figures stay the team's)")
+	cmd.Flags().StringVar(&policyFile, "policy", "", "policy file whose fairness.* thresholds judge the flags (default: the documented defaults)")
 	cmd.Flags().StringVar(&format, "format", "table", "table or json")
 	return cmd
 }
 
 // parseSince reads Go durations plus whole days ("7d").
 func parseSince(s string) (time.Duration, error) {
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		var days int
-		if _, err := fmt.Sscanf(n, "%d", &days); err == nil && days > 0 && fmt.Sprint(days) == n {
-			return time.Duration(days) * 24 * time.Hour, nil
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("--since %q: use a positive duration like 7d, 36h or 90m", s)
+	d, err := analytics.ParseAgo(s)
+	if err != nil {
+		return 0, fmt.Errorf("--since %w", err)
 	}
 	return d, nil
 }

@@ -1,0 +1,177 @@
+package analytics
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/orchard-leads/orchard/fairness"
+	"github.com/orchard-leads/orchard/policy"
+)
+
+// Period is the window of a fairness report, [Since, Until), and an
+// optional rep to show alone (the system figures stay the team's).
+type Period struct {
+	Since, Until time.Time
+	Rep          string
+}
+
+// Fairness reads the period's figures from ClickHouse and evaluates them
+// under the policy's fairness thresholds (package fairness).
+func Fairness(ctx context.Context, conn driver.Conn, pol policy.Policy, p Period) (fairness.Report, error) {
+	end := min(p.Until.UnixMilli(), time.Now().UnixMilli())
+	args := []any{clickhouse.Named("since", p.Since.UTC().Truncate(time.Second)), clickhouse.Named("until", p.Until.UTC().Truncate(time.Second)),
+		clickhouse.Named("aged_ms", uint64(pol.Lead.AgedAfter.D().Milliseconds())),
+		clickhouse.Named("end_ms", uint64(max(end, 0)))}
+	reps := map[string]*fairness.Rep{}
+	rep := func(id string) *fairness.Rep {
+		if reps[id] == nil {
+			reps[id] = &fairness.Rep{RepID: id, Picked: map[string]fairness.Counts{}, Sources: map[string]int{}, Sizes: map[string]int{},
+				AutoBand: map[string]fairness.Counts{}, PickScores: map[int]int{}}
+		}
+		return reps[id]
+	}
+	pool := fairness.Pool{Sources: map[string]int{}, Sizes: map[string]int{}, AutoBand: map[string]fairness.Counts{}}
+	var pickedScore, autoScore, picks, autos float64
+	queries := []struct {
+		name string
+		scan func(driver.Rows) error
+	}{
+		{"fairness_reps", func(rows driver.Rows) error {
+			var id string
+			var n, a, aged uint64
+			var avgP, avgA, p50, p90 float64
+			if err := rows.Scan(&id, &n, &a, &avgP, &avgA, &p50, &p90, &aged); err != nil {
+				return err
+			}
+			r := rep(id)
+			r.Picks, r.Auto, r.AgedPicks = int(n), int(a), int(aged)
+			r.AvgScorePicked, r.AvgScoreAuto, r.ClaimSpeedP50, r.ClaimSpeedP90 = num(avgP), num(avgA), num(p50), num(p90)
+			pickedScore, autoScore = pickedScore+r.AvgScorePicked*float64(n), autoScore+r.AvgScoreAuto*float64(a)
+			picks, autos = picks+float64(n), autos+float64(a)
+			return nil
+		}},
+		{"fairness_scores", func(rows driver.Rows) error {
+			var id string
+			var score int32
+			var n uint64
+			if err := rows.Scan(&id, &score, &n); err != nil {
+				return err
+			}
+			rep(id).PickScores[int(score)] += int(n)
+			return nil
+		}},
+		{"fairness_contacts", func(rows driver.Rows) error {
+			var id string
+			var n uint64
+			var avg float64
+			if err := rows.Scan(&id, &n, &avg); err != nil {
+				return err
+			}
+			r := rep(id)
+			r.Contacts, r.ContactAvg = int(n), num(avg)
+			return nil
+		}},
+		{"fairness_outcomes", func(rows driver.Rows) error {
+			var id string
+			var picked uint8
+			var band int64
+			var n, conv uint64
+			if err := rows.Scan(&id, &picked, &band, &n, &conv); err != nil {
+				return err
+			}
+			r, c, b := rep(id), fairness.Counts{Outcomes: int(n), Converted: int(conv)}, fairness.ScoreBand(int(band))
+			r.All.Outcomes, r.All.Converted = r.All.Outcomes+c.Outcomes, r.All.Converted+c.Converted
+			if picked == 1 {
+				r.Picked[b] = add(r.Picked[b], c)
+			} else {
+				r.AutoBand[b] = add(r.AutoBand[b], c)
+				pool.AutoBand[b] = add(pool.AutoBand[b], c)
+			}
+			return nil
+		}},
+		{"fairness_mix", func(rows driver.Rows) error {
+			var id, source, size string
+			var n uint64
+			if err := rows.Scan(&id, &source, &size, &n); err != nil {
+				return err
+			}
+			if id == "" {
+				pool.Sources[source] += int(n)
+				pool.Sizes[size] += int(n)
+				return nil
+			}
+			r := rep(id)
+			r.Sources[source] += int(n)
+			r.Sizes[size] += int(n)
+			return nil
+		}},
+		{"fairness_aged", func(rows driver.Rows) error {
+			var leads, aged uint64
+			if err := rows.Scan(&leads, &aged); err != nil {
+				return err
+			}
+			pool.Leads, pool.Aged = int(leads), int(aged)
+			return nil
+		}},
+		{"fairness_wait", func(rows driver.Rows) error {
+			var id string
+			var n uint64
+			var avg float64
+			if err := rows.Scan(&id, &n, &avg); err != nil {
+				return err
+			}
+			r := rep(id)
+			r.WaitN, r.WaitAvg = int(n), num(avg)
+			return nil
+		}},
+	}
+	for _, q := range queries {
+		rows, err := conn.Query(ctx, Query(q.name), args...)
+		if err != nil {
+			return fairness.Report{}, fmt.Errorf("%s: %w", q.name, err)
+		}
+		for rows.Next() {
+			if err := q.scan(rows); err != nil {
+				rows.Close()
+				return fairness.Report{}, fmt.Errorf("%s: %w", q.name, err)
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return fairness.Report{}, fmt.Errorf("%s: %w", q.name, err)
+		}
+	}
+	if picks > 0 {
+		pool.PickedAvgScore = math.Round(pickedScore/picks*10) / 10
+	}
+	if autos > 0 {
+		pool.AutoAvgScore = math.Round(autoScore/autos*10) / 10
+	}
+	all := make([]fairness.Rep, 0, len(reps))
+	for _, r := range reps {
+		all = append(all, *r)
+	}
+	report := fairness.Evaluate(pol.Fairness, all, pool)
+	if p.Rep != "" {
+		report = report.Only(p.Rep)
+	}
+	return report, nil
+}
+
+func add(a, b fairness.Counts) fairness.Counts {
+	return fairness.Counts{Outcomes: a.Outcomes + b.Outcomes, Converted: a.Converted + b.Converted}
+}
+
+// num reads an aggregate that is NaN over no rows as 0.
+func num(v float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0
+	}
+	return math.Round(v*10) / 10
+}
