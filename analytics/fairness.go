@@ -24,7 +24,13 @@ type Period struct {
 // under the policy's fairness thresholds (package fairness).
 func Fairness(ctx context.Context, conn driver.Conn, pol policy.Policy, p Period) (fairness.Report, error) {
 	end := min(p.Until.UnixMilli(), time.Now().UnixMilli())
-	args := []any{clickhouse.Named("since", p.Since.UTC().Truncate(time.Second)), clickhouse.Named("until", p.Until.UTC().Truncate(time.Second)),
+	// Events are stored by the second: the end is rounded up, so an event in
+	// the last second of the period counts.
+	until := p.Until.UTC().Truncate(time.Second)
+	if until.Before(p.Until) {
+		until = until.Add(time.Second)
+	}
+	args := []any{clickhouse.Named("since", p.Since.UTC().Truncate(time.Second)), clickhouse.Named("until", until),
 		clickhouse.Named("aged_ms", uint64(pol.Lead.AgedAfter.D().Milliseconds())),
 		clickhouse.Named("end_ms", uint64(max(end, 0)))}
 	reps := map[string]*fairness.Rep{}
