@@ -21,10 +21,12 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/orchard-leads/orchard/alerts"
 	"github.com/orchard-leads/orchard/analytics"
 	"github.com/orchard-leads/orchard/api"
 	"github.com/orchard-leads/orchard/bus"
 	"github.com/orchard-leads/orchard/clock"
+	"github.com/orchard-leads/orchard/fairness"
 	"github.com/orchard-leads/orchard/lead"
 	"github.com/orchard-leads/orchard/policy"
 	"github.com/orchard-leads/orchard/policyfeed"
@@ -73,6 +75,9 @@ type Config struct {
 	// ReconcileEvery is the period of the timer reconciler (default 30 s);
 	// it schedules again timers overdue by more than ReconcileGrace.
 	ReconcileEvery, ReconcileGrace time.Duration
+	// AlertsEvery is how often the sink evaluates the red flags over the
+	// last AlertsWindow and writes changes to the alerts topic (0: never).
+	AlertsEvery, AlertsWindow time.Duration
 }
 
 // MinSecretBytes is the shortest token secret accepted outside development
@@ -133,7 +138,7 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 
 	var live *policy.Live
 	var publish func(ctx context.Context, p policy.Policy, by string, at int64, previous string) (string, error)
-	if what.Processors || what.API {
+	if what.Processors || what.API || what.Sink {
 		if live, publish, err = followPolicy(ctx, g, brokers, serde, cfg, pol); err != nil {
 			return err
 		}
@@ -201,6 +206,18 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 			}
 			sink := &analytics.Sink{Conn: conn, Serde: serde, Brokers: brokers, Topics: cfg.Topics}
 			g.Go(func() error { return sink.Run(ctx) })
+			if cfg.AlertsEvery > 0 {
+				if cfg.AlertsWindow <= 0 {
+					cfg.AlertsWindow = 7 * 24 * time.Hour
+				}
+				w := &alerts.Watcher{Brokers: brokers, Topic: cfg.Topics.Alerts, Serde: serde, Every: cfg.AlertsEvery, Window: cfg.AlertsWindow,
+					Now: cfg.Clock.Now, Evaluate: func(ctx context.Context, from, until time.Time) ([]fairness.Flag, string, error) {
+						cur := live.Current()
+						r, err := analytics.Fairness(ctx, conn, cur.Policy, analytics.Period{Since: from, Until: until})
+						return r.RedFlags, cur.Version, err
+					}}
+				g.Go(func() error { return w.Run(ctx) })
+			}
 		}
 	}
 

@@ -177,6 +177,15 @@ func fromNative(m map[string]any, r Record, defaults map[string]any) error {
 			default:
 				return fmt.Errorf("field %s: want integer, got %T", name, raw)
 			}
+		case reflect.Float64:
+			switch n := raw.(type) {
+			case float64:
+				f.SetFloat(n)
+			case float32:
+				f.SetFloat(float64(n))
+			default:
+				return fmt.Errorf("field %s: want double, got %T", name, raw)
+			}
 		case reflect.Bool:
 			b, ok := raw.(bool)
 			if !ok {

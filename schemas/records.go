@@ -193,6 +193,23 @@ type PolicyVersion struct {
 	Previous string `avro:"previous"`
 }
 
+// Alert is a red flag raised or cleared (topic alerts).
+type Alert struct {
+	Key           string  `avro:"key"`
+	State         string  `avro:"state"`
+	Code          string  `avro:"code"`
+	Level         string  `avro:"level"`
+	RepID         string  `avro:"rep_id"`
+	Value         float64 `avro:"value"`
+	Threshold     float64 `avro:"threshold"`
+	Evidence      string  `avro:"evidence" limit:"4096"`
+	At            int64   `avro:"at"`
+	WindowFrom    int64   `avro:"window_from"`
+	WindowUntil   int64   `avro:"window_until"`
+	PolicyVersion string  `avro:"policy_version"`
+}
+
+func (*Alert) schemaFile() string           { return "alert.avsc" }
 func (*PolicyVersion) schemaFile() string   { return "policy.avsc" }
 func (*LeadIntake) schemaFile() string      { return "lead_intake.avsc" }
 func (*RepUpsert) schemaFile() string       { return "rep_upsert.avsc" }

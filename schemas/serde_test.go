@@ -26,6 +26,7 @@ func samples() []Record {
 		&TimerCommand{Bucket: "000001700000", Type: "schedule", At: 1, TimerID: "sla/L1/1", Kind: "sla", Target: "lead", Key: "L1", Seq: 1, DueAt: 1700000000000},
 		&DispatchCommand{Pool: "north", Type: "reassign", At: 2, RequestID: "r", LeadID: "L1", ExcludeReps: []string{"ana"}, Fallback: true, Method: "weighted", Weight: 3},
 		&PolicyVersion{Version: "0123456789ab", YAML: "mode: split\n", At: 3, By: "boss", Previous: "ba9876543210"},
+		&Alert{Key: "slow_contact/ana", State: "raised", Code: "slow_contact", Level: "rep", RepID: "ana", Value: 18000, Threshold: 14400, Evidence: "x", At: 4},
 	}
 }
 

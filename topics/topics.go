@@ -31,6 +31,7 @@ type Set struct {
 	Timers      string
 	Dispatch    string
 	Policy      string // one partition, compacted, key = policy version
+	Alerts      string // compacted, key = flag code/rep: red flags raised and cleared
 
 	LeadsGroup    string // Goka group: table LeadsGroup+"-table"
 	RepsGroup     string // Goka group: table RepsGroup+"-table"
@@ -49,7 +50,7 @@ func New(prefix string) Set {
 		RepsIntake: prefix + "reps.intake", RepCmds: prefix + "rep.commands",
 		Assignments: prefix + "assignments", Decisions: prefix + "decisions",
 		Events: prefix + "events", DeadLetter: prefix + "deadletter",
-		Timers: prefix + "timers", Dispatch: prefix + "dispatch", Policy: prefix + "policy",
+		Timers: prefix + "timers", Dispatch: prefix + "dispatch", Policy: prefix + "policy", Alerts: prefix + "alerts",
 		LeadsGroup: prefix + "orchard-leads", RepsGroup: prefix + "orchard-reps", SinkGroup: prefix + "orchard-sink",
 		TimersGroup: prefix + "orchard-timers", DispatchGroup: prefix + "orchard-dispatch",
 	}
@@ -91,6 +92,7 @@ func (s Set) All() []Spec {
 		{Name: s.Dispatch, Retention: 30 * day, CoPartition: "dispatch", Doc: "pool rosters and reassignment requests (schemas/dispatch.avsc), key pool"},
 		{Name: Table(s.DispatchGroup), Compact: true, CoPartition: "dispatch", Doc: "Goka table: dispatch pools (roster and rotation)"},
 		{Name: s.Policy, Compact: true, Partitions: 1, Doc: "every policy version in order (schemas/policy.avsc), key version; the last record is in force"},
+		{Name: s.Alerts, Compact: true, Partitions: 1, Doc: "red flags raised and cleared (schemas/alert.avsc), key code/rep_id; the last record is the flag's state"},
 	}
 }
 

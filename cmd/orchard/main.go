@@ -168,6 +168,8 @@ func serveCmd(use, short string, what app.Components) *cobra.Command {
 	f.IntVar(&cfg.MinInsync, "min-insync-replicas", 0, "min.insync.replicas of created topics: replicas that must have a write before it is acknowledged; 0: one less than --replication, at least 1 (the embedded broker: 1)")
 	f.IntVar(&cfg.MaxRecordBytes, "max-record-bytes", 1_000_000, "largest record Orchard writes (keep at or below the broker's message.max.bytes); lead field limits derive from it")
 	f.DurationVar(&cfg.DecisionTimeout, "decision-timeout", 5*time.Second, "how long an API call waits for its decision")
+	f.DurationVar(&cfg.AlertsEvery, "alerts-every", time.Minute, "how often the sink evaluates the fairness red flags and writes those raised or cleared to the alerts topic (0: never)")
+	f.DurationVar(&cfg.AlertsWindow, "alerts-window", 7*24*time.Hour, "the period each alert evaluation looks back over")
 	f.DurationVar(&cfg.ReconcileEvery, "timer-reconcile-every", 30*time.Second, "how often the timer reconciler looks for lost timers (SLA, hold) and schedules them again")
 	f.DurationVar(&cfg.ReconcileGrace, "timer-reconcile-grace", 30*time.Second, "how overdue a timer must be before the reconciler calls it lost")
 	return cmd
