@@ -255,8 +255,9 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 }
 
 // followPolicy makes the policy data (package policyfeed): it reads the
-// policy topic, puts the file's policy in force when its version never was
-// (a first start, or an edited file), follows the topic from then on, and
+// policy topic, puts the --policy file in force when its version never was
+// (a first start, or an edited file; without a file, the defaults go only
+// into an empty topic), follows the topic from then on, and
 // on SIGHUP puts the file in force again. A bad file on SIGHUP is logged
 // with its path and reason and the policy in force stays.
 func followPolicy(ctx context.Context, g *errgroup.Group, brokers []string, serde *schemas.Serde, cfg Config, pol policy.Policy) (
@@ -284,7 +285,10 @@ func followPolicy(ctx context.Context, g *errgroup.Group, brokers []string, serd
 	for _, v := range live.History() {
 		seen = seen || v.Version == pol.Version()
 	}
-	if !seen {
+	// Without --policy a component follows the topic; it writes the
+	// defaults only into an empty topic (else an api or sink started without
+	// the file would put the defaults over the operator's policy).
+	if !seen && (cfg.PolicyFile != "" || !found) {
 		changed := live.Changed()
 		previous := "" // an empty topic: the file's policy is the first version
 		if found {
@@ -303,7 +307,7 @@ func followPolicy(ctx context.Context, g *errgroup.Group, brokers []string, serd
 				return nil, nil, fmt.Errorf("policy: version %s written but not read back from %s in 30 s", pol.Version(), cfg.Topics.Policy)
 			}
 		}
-	} else if cur := live.Current(); cur.Version != pol.Version() {
+	} else if cur := live.Current(); cur.Version != pol.Version() && cfg.PolicyFile != "" {
 		slog.Warn("policy: the policy topic's version is in force; the file's version was in force before and is not put back at start (kill -HUP or PUT /v1/policy applies it)",
 			"in_force", cur.Version, "file", pol.Version(), "by", cur.By)
 	}

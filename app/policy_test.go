@@ -254,3 +254,16 @@ func TestRestartKeepsTheManagersPolicy(t *testing.T) {
 		t.Fatalf("%d policy_changed events, want 3 (the file, the manager's, the edited file)", changes)
 	}
 }
+
+// A component started without --policy (an api, a sink) follows the
+// topic: it does not put the defaults over the operator's policy.
+func TestStartWithoutAPolicyFileFollowsTheTopic(t *testing.T) {
+	cfg := Config{PolicyFile: policyFile(t, "mode: split\n"), Brokers: testenv.Kafka(t), Topics: topics.New(testenv.Prefix())}
+	n := start(t, cfg)
+	n.stop()
+	cfg.PolicyFile = ""
+	n = start(t, cfg)
+	if cur := n.call("GET", "/v1/policy", token(t, "boss", auth.RoleManager), nil).Body; cur["mode"] != "split" {
+		t.Fatalf("a start without --policy replaced the policy in force: %v", cur)
+	}
+}
