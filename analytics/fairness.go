@@ -43,6 +43,7 @@ func Fairness(ctx context.Context, conn driver.Conn, pol policy.Policy, p Period
 	}
 	pool := fairness.Pool{Sources: map[string]int{}, Sizes: map[string]int{}, AutoBand: map[string]fairness.Counts{}}
 	var pickedScore, autoScore, picks, autos float64
+	var days []fairness.Day
 	queries := []struct {
 		name string
 		scan func(driver.Rows) error
@@ -124,6 +125,22 @@ func Fairness(ctx context.Context, conn driver.Conn, pol policy.Policy, p Period
 			pool.Leads, pool.Aged = int(leads), int(aged)
 			return nil
 		}},
+		{"fairness_daily", func(rows driver.Rows) error {
+			var day time.Time
+			var id string
+			var n uint64
+			var sum int64
+			if err := rows.Scan(&day, &id, &n, &sum); err != nil {
+				return err
+			}
+			key := day.Format("2006-01-02")
+			if len(days) == 0 || days[len(days)-1].Day != key {
+				days = append(days, fairness.Day{Day: key, Leads: map[string]int{}, Scores: map[string]int{}})
+			}
+			days[len(days)-1].Leads[id] += int(n)
+			days[len(days)-1].Scores[id] += int(sum)
+			return nil
+		}},
 		{"fairness_wait", func(rows driver.Rows) error {
 			var id string
 			var n uint64
@@ -164,6 +181,7 @@ func Fairness(ctx context.Context, conn driver.Conn, pol policy.Policy, p Period
 		all = append(all, *r)
 	}
 	report := fairness.Evaluate(pol.Fairness, all, pool)
+	report.System.Trend = fairness.Trend(days)
 	if p.Rep != "" {
 		report = report.Only(p.Rep)
 	}

@@ -95,6 +95,15 @@ func TestFairnessReportOnClickHouse(t *testing.T) {
 	if s.Auto != 10 || s.WaitN != 10 || s.WaitAvg < 5*3600-120 {
 		t.Fatalf("slow: %+v", s)
 	}
+	trendLeads := 0
+	for _, d := range r.System.Trend {
+		for _, n := range d.Leads {
+			trendLeads += n
+		}
+	}
+	if trendLeads != 40 || len(r.System.Trend) == 0 || len(r.System.Trend) > 2 {
+		t.Fatalf("gini trend: %d leads over %+v", trendLeads, r.System.Trend)
+	}
 	if r.System.Leads != 40 || r.System.Aged != 20 || r.System.Sources["webinar"] != 10 {
 		t.Fatalf("pool: %+v", r.System.Pool)
 	}

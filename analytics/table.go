@@ -24,6 +24,9 @@ func (r Report) WriteTable(out io.Writer) error {
 	fmt.Fprintf(out, "\nPool: %d leads, %d aged (%.0f%%); avg score picked %.1f, auto %.1f\n", s.Leads, s.Aged, s.AgedShare*100, s.PickedAvgScore, s.AutoAvgScore)
 	fmt.Fprintf(out, "Gini of volume %.3f, of quality %.3f; top reps' claim share %.0f%%; quality spread %.1f points\n",
 		s.GiniVolume, s.GiniQuality, s.TopShare*100, s.QualitySpread)
+	for _, d := range s.Trend {
+		fmt.Fprintf(out, "  %s: Gini of volume %.3f, of quality %.3f\n", d.Day, d.GiniVolume, d.GiniQuality)
+	}
 	fmt.Fprintf(out, "Conversion: picked %.0f%%, auto-assigned %.0f%%, picked vs auto of the same score bands %+.0f points\n",
 		s.PickedConverts*100, s.AutoConverts*100, s.PickedVsAutoAdj*100)
 	fmt.Fprintf(out, "\nRed flags (%d)\n", len(r.RedFlags))

@@ -120,6 +120,32 @@ type System struct {
 	PickedConverts  float64 `json:"picked_conversion"`
 	AutoConverts    float64 `json:"auto_conversion"`
 	PickedVsAutoAdj float64 `json:"picked_vs_auto_same_band"` // picked conversion minus what auto-assigned leads of the same bands convert
+	Trend           []Day   `json:"gini_trend"`               // per day, oldest first
+}
+
+// Day is one day's leads per rep (input) and its Gini (output).
+type Day struct {
+	Day         string         `json:"day"` // YYYY-MM-DD (UTC)
+	Leads       map[string]int `json:"-"`   // rep -> leads that day
+	Scores      map[string]int `json:"-"`   // rep -> score sum that day
+	GiniVolume  float64        `json:"gini_volume"`
+	GiniQuality float64        `json:"gini_quality"`
+}
+
+// Trend computes each day's Gini over the reps active that day.
+func Trend(days []Day) []Day {
+	out := make([]Day, 0, len(days))
+	for _, d := range days {
+		var vol, q []float64
+		for rep, n := range d.Leads {
+			vol = append(vol, float64(n))
+			q = append(q, float64(d.Scores[rep]))
+		}
+		d.GiniVolume, d.GiniQuality = round(Gini(vol)), round(Gini(q))
+		out = append(out, d)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Day < out[j].Day })
+	return out
 }
 
 // Report is `orchard report` and GET /v1/fairness.

@@ -104,3 +104,13 @@ func TestBands(t *testing.T) {
 		t.Fatal("bands")
 	}
 }
+
+func TestGiniTrendPerDay(t *testing.T) {
+	days := Trend([]Day{
+		{Day: "2026-11-24", Leads: map[string]int{"a": 0, "b": 0, "c": 0, "d": 10}, Scores: map[string]int{"d": 900}},
+		{Day: "2026-11-23", Leads: map[string]int{"a": 5, "b": 5}, Scores: map[string]int{"a": 300, "b": 300}},
+	})
+	if len(days) != 2 || days[0].Day != "2026-11-23" || days[0].GiniVolume != 0 || days[1].GiniVolume != 0.75 || days[1].GiniQuality != 0.75 {
+		t.Fatalf("%+v", days)
+	}
+}
