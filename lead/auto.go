@@ -80,11 +80,17 @@ func (m Machine) nobodyAvailable(cur *Lead, c schemas.LeadCommand) Result {
 		ev.Reason, ev.Until = "no available rep; pickable from "+fmtTime(cur.PickableAt), cur.PickableAt
 		return Result{Events: []schemas.Event{ev}}
 	}
-	l := cur.clone()
-	l.ClaimRequest, l.Epoch = c.RequestID, l.Epoch+1
-	l.Status, l.Method, l.Owner, l.ClaimedAt, l.Reason = Escalated, Escalation, "", c.At, "no available rep"
-	r := m.assigned(l)
-	r.State = l
+	return m.escalate(cur, Result{}, c.RequestID, c.At, "no available rep")
+}
+
+// escalate gives a lead to the managers' queue (method escalation, no
+// owner, a new epoch) after the outputs in pre (a hold it ended).
+func (m Machine) escalate(l *Lead, pre Result, request string, at int64, reason string) Result {
+	n := l.clone()
+	n.ClaimRequest, n.Epoch = request, n.Epoch+1
+	n.Status, n.Method, n.Owner, n.ClaimedAt, n.Reason = Escalated, Escalation, "", at, reason
+	r := pre.then(m.assigned(n))
+	r.State = n
 	return r
 }
 
@@ -102,13 +108,7 @@ func (m Machine) escalateUnclaimed(cur *Lead, due int64) Result {
 	if l.Status == Held {
 		l, pre = m.endHold(l, due, "escalated")
 	}
-	n := l.clone()
-	n.ClaimRequest, n.Epoch = n.ID+"/escalated", n.Epoch+1
-	n.Status, n.Method, n.Owner, n.ClaimedAt = Escalated, Escalation, "", due
-	n.Reason = fmt.Sprintf("unclaimed for %s", time.Duration(due-n.EnteredPoolAt)*time.Millisecond)
-	r := pre.then(m.assigned(n))
-	r.State = n
-	return r
+	return m.escalate(l, pre, l.ID+"/escalated", due, fmt.Sprintf("unclaimed for %s", time.Duration(due-l.EnteredPoolAt)*time.Millisecond))
 }
 
 // recycleAged: an unclaimed lead at lead.aged_after (when that comes before
@@ -126,13 +126,8 @@ func (m Machine) recycleAged(cur *Lead, due int64) Result {
 		l, pre = m.endHold(l, due, "aged")
 	}
 	if m.Policy.Lead.RecycleAged == "escalate" {
-		n := l.clone()
-		n.ClaimRequest, n.Epoch = n.ID+"/aged", n.Epoch+1
-		n.Status, n.Method, n.Owner, n.ClaimedAt = Escalated, Escalation, "", due
-		n.Reason = fmt.Sprintf("aged: unclaimed for %s (lead.recycle_aged escalate)", time.Duration(due-n.EnteredPoolAt)*time.Millisecond)
-		r := pre.then(m.assigned(n))
-		r.State = n
-		return r
+		return m.escalate(l, pre, l.ID+"/aged", due,
+			fmt.Sprintf("aged: unclaimed for %s (lead.recycle_aged escalate)", time.Duration(due-l.EnteredPoolAt)*time.Millisecond))
 	}
 	n := l.clone()
 	n.Status, n.Route, n.PickableAt, n.WaitingOn = Pending, m.Policy.Lead.RecycleAged, 0, l.ID+"/recycled"
