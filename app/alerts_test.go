@@ -26,7 +26,7 @@ func TestFairnessAlertsRaiseAndClear(t *testing.T) {
 	}
 	alertsOf := func() []schemas.Alert {
 		var out []schemas.Alert
-		for _, r := range readAll(t, n.brokers, n.cfg.Topics.Alerts, 1<<20, time.Second) {
+		for _, r := range readToEnd(t, n.brokers, n.cfg.Topics.Alerts, 20*time.Second) {
 			out = append(out, decode[schemas.Alert](t, r.Value))
 		}
 		return out

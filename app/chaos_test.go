@@ -321,7 +321,7 @@ quotas: {per_hour: 6, per_day: 6, per_week: 1000, reservation_timeout: 2s}
 	pickedBy := map[string][]int64{}       // rep -> times of cherry-picks (by event id)
 	assignedIDs := map[string]int{}
 	nextEpoch := map[string]bool{} // lead/epoch that exists
-	for _, r := range readAll(t, n.brokers, set.Assignments, 1<<20, 5*time.Second) {
+	for _, r := range readToEnd(t, n.brokers, set.Assignments, 20*time.Second) {
 		a := decode[schemas.Assignment](t, r.Value)
 		assignedIDs[a.EventID]++
 		key := fmt.Sprintf("%s/%d", a.LeadID, a.Epoch)
@@ -336,7 +336,7 @@ quotas: {per_hour: 6, per_day: 6, per_week: 1000, reservation_timeout: 2s}
 	}
 	evCount := map[string]int{}
 	byType := map[string]map[string]schemas.Event{}
-	for _, r := range readAll(t, n.brokers, set.Events, 1<<22, 10*time.Second) {
+	for _, r := range readToEnd(t, n.brokers, set.Events, 20*time.Second) {
 		e := decode[schemas.Event](t, r.Value)
 		evCount[e.EventID]++
 		if byType[e.Type] == nil {

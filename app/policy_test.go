@@ -168,7 +168,7 @@ func TestModeSwitchUnderLoad(t *testing.T) {
 	dupes := 0
 	testenv.CheckFor(t, 120*time.Second, 500*time.Millisecond, func() error {
 		qualified, dupes = map[string]string{}, 0
-		for _, rec := range readAll(t, n.brokers, n.cfg.Topics.Events, 1<<30, 2*time.Second) {
+		for _, rec := range readToEnd(t, n.brokers, n.cfg.Topics.Events, 20*time.Second) {
 			e := decode[schemas.Event](t, rec.Value)
 			if e.Type != "qualified" || e.LeadID == "" || len(e.LeadID) < 5 || e.LeadID[:5] != "load-" {
 				continue

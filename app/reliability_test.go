@@ -31,7 +31,7 @@ func TestOversizedLeadsAreRefusedAtTheDoor(t *testing.T) {
 	if r := n.call("POST", "/v1/leads/P-ok/claim", token(t, "ana", auth.RoleRep), nil); r.Status != 200 {
 		t.Fatalf("claim after the refusals: %d %v", r.Status, r.Body)
 	}
-	if recs := readAll(t, n.brokers, n.cfg.Topics.DeadLetter, 1, time.Second); len(recs) != 0 {
+	if recs := readToEnd(t, n.brokers, n.cfg.Topics.DeadLetter, 20*time.Second); len(recs) != 0 {
 		t.Fatalf("a refused lead reached the pipeline: %d dead letters", len(recs))
 	}
 }
