@@ -4,13 +4,18 @@ GO      ?= go
 BIN     := bin/orchard
 SVC_DIR ?= $(CURDIR)/.cache/services
 
-.PHONY: run build test test-fast test-integration fuzz sqlcheck bench lint services-up services-down clean
+.PHONY: simulate run build test test-fast test-integration fuzz sqlcheck bench lint services-up services-down clean
 
 run: build
 	scripts/run.sh
 
 build:
 	$(GO) build -o $(BIN) ./cmd/orchard
+
+# `make simulate ARGS="--against examples/sim/guardrails-off.yaml"`: a team of
+# rep personas on virtual time, then the fairness report (sim/).
+simulate: build
+	scripts/simulate.sh $(ARGS)
 
 # Everything CI runs: lint, the fast suite with the race detector (goka/tester,
 # kfake), a short run of every fuzz target, then the same end-to-end suite

@@ -51,6 +51,29 @@ func Open(ctx context.Context, dsn string) (driver.Conn, error) {
 	return conn, nil
 }
 
+// DropDatabase drops the DSN's database: only a simulation's own
+// (a name with "_sim_"), which each run starts afresh.
+func DropDatabase(ctx context.Context, dsn string) error {
+	opts, err := clickhouse.ParseDSN(dsn)
+	if err != nil {
+		return fmt.Errorf("clickhouse DSN %q: %w", dsn, err)
+	}
+	db := opts.Auth.Database
+	if !strings.Contains(db, "_sim_") {
+		return fmt.Errorf("clickhouse: refusing to drop %q: not a simulation's database", db)
+	}
+	opts.Auth.Database = "default"
+	conn, err := clickhouse.Open(opts)
+	if err != nil {
+		return fmt.Errorf("clickhouse: %w", err)
+	}
+	defer conn.Close()
+	if err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+quoteIdent(db)); err != nil {
+		return fmt.Errorf("clickhouse at %v: drop database %s: %w", opts.Addr, db, err)
+	}
+	return nil
+}
+
 func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
 
 // Migrate applies the versioned files of migrations/ that this database
