@@ -96,14 +96,15 @@ func TestSinkReplayNeverDoubleCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	run := func(group string) *atomic.Int64 {
-		var rows atomic.Int64
+	type counts struct{ rows, skipped atomic.Int64 }
+	run := func(group string) *counts {
+		var c counts
 		s := &Sink{Conn: conn, Serde: serde, Brokers: brokers, Topics: topics.Set{Events: set.Events, SinkGroup: group},
-			Inserted: func(r, _ int) { rows.Add(int64(r)) }}
+			Inserted: func(r, skipped int) { c.rows.Add(int64(r)); c.skipped.Add(int64(skipped)) }}
 		sctx, scancel := context.WithCancel(ctx)
 		t.Cleanup(scancel)
 		go func() { _ = s.Run(sctx) }()
-		return &rows
+		return &c
 	}
 	check := func() {
 		testenv.CheckFor(t, 20*time.Second, 100*time.Millisecond, func() error {
@@ -120,15 +121,28 @@ func TestSinkReplayNeverDoubleCounts(t *testing.T) {
 	first := run(set.SinkGroup)
 	check()
 	testenv.CheckFor(t, 10*time.Second, 50*time.Millisecond, func() error {
-		if first.Load() != int64(n) {
-			return fmt.Errorf("first sink inserted %d rows", first.Load())
+		if first.rows.Load() != int64(n) || first.skipped.Load() != 1 {
+			return fmt.Errorf("first sink inserted %d rows, skipped %d (want %d, and the junk record)", first.rows.Load(), first.skipped.Load(), n)
+		}
+		return nil
+	})
+	// The same events again at new offsets, as a replaying processor writes
+	// them: the sink skips them too.
+	for _, r := range readEvents(t, brokers, set.Events, n+1) {
+		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: set.Events, Key: r.Key, Value: r.Value}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testenv.CheckFor(t, 10*time.Second, 50*time.Millisecond, func() error {
+		if first.skipped.Load() != int64(2+n) || first.rows.Load() != int64(n) {
+			return fmt.Errorf("re-emitted events: the sink inserted %d rows, skipped %d", first.rows.Load(), first.skipped.Load())
 		}
 		return nil
 	})
 	replay := run(set.SinkGroup + "-replay") // reads the whole topic again
 	testenv.CheckFor(t, 20*time.Second, 50*time.Millisecond, func() error {
-		if replay.Load() != int64(n) {
-			return fmt.Errorf("replay inserted %d rows", replay.Load())
+		if replay.skipped.Load() != int64(2*n+2) || replay.rows.Load() != 0 {
+			return fmt.Errorf("replay inserted %d rows, skipped %d", replay.rows.Load(), replay.skipped.Load())
 		}
 		return nil
 	})
@@ -136,16 +150,88 @@ func TestSinkReplayNeverDoubleCounts(t *testing.T) {
 	if err := conn.QueryRow(ctx, "SELECT count() FROM events").Scan(&raw); err != nil {
 		t.Fatal(err)
 	}
-	if raw < uint64(n) {
-		t.Fatalf("raw rows %d", raw)
+	if raw != uint64(n) {
+		t.Fatalf("the table holds %d rows of %d events: a replay or a re-emit was inserted twice", raw, n)
 	}
-	check() // FINAL collapses the replayed rows
+	check()
 	var versions uint64
-	if err := conn.QueryRow(ctx, "SELECT count() FROM events FINAL WHERE policy_version = '0123456789ab'").Scan(&versions); err != nil || versions != uint64(n) {
+	if err := conn.QueryRow(ctx, "SELECT count() FROM events WHERE policy_version = '0123456789ab'").Scan(&versions); err != nil || versions != uint64(n) {
 		t.Fatalf("rows naming the policy version: %d of %d (%v)", versions, n, err)
 	}
 	rep, err := Build(ctx, conn, policy.Default(), Period{Since: time.Now().Add(-time.Hour), Until: time.Now().Add(time.Hour)})
 	if err != nil || len(rep.Reps) != 2 || rep.Reps[0].Picks != 3 {
 		t.Fatalf("report: %+v %v", rep, err)
+	}
+}
+
+func readEvents(t *testing.T, brokers []string, topic string, want int) []*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var out []*kgo.Record
+	for len(out) < want {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("read %d of %d records", len(out), want)
+		}
+		out = append(out, fs.Records()...)
+	}
+	return out
+}
+
+// Migration 0004 makes the events table again: the rows of the old table
+// come along once each (a duplicate the old table held collapses), and the
+// rollups start with them.
+func TestMigrationToEventsByPeriodKeepsTheEvents(t *testing.T) {
+	ctx := context.Background()
+	conn, err := Open(ctx, testenv.ClickHouse(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := migrate(ctx, conn, 3); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().Truncate(time.Second)
+	evs := []schemas.Event{
+		{EventID: "L1/qualified", Type: "qualified", LeadID: "L1", At: now.Add(-time.Hour).UnixMilli(), Score: 70, Source: "mql"},
+		{EventID: "L1/1/assigned", Type: "assigned", LeadID: "L1", RepID: "ana", Method: "cherry_pick", At: now.Add(-30 * time.Minute).UnixMilli(), Score: 70, Value: 1_800_000},
+		{EventID: "L1/1/contacted", Type: "contacted", LeadID: "L1", RepID: "ana", At: now.Add(-10 * time.Minute).UnixMilli()},
+	}
+	for range 2 { // the old table held a replay twice until FINAL
+		rows := decoded{}
+		for i, e := range evs {
+			rows.events, rows.partitions, rows.offsets = append(rows.events, e), append(rows.partitions, 0), append(rows.offsets, int64(i))
+		}
+		if err := (&Sink{Conn: conn}).insert(ctx, rows); err != nil {
+			t.Fatal(err)
+		}
+	}
+	applied, err := Migrate(ctx, conn)
+	if err != nil || len(applied) == 0 || applied[0] != "0004_events_by_period.sql" {
+		t.Fatalf("applied %v: %v", applied, err)
+	}
+	var n uint64
+	if err := conn.QueryRow(ctx, "SELECT count() FROM events").Scan(&n); err != nil || n != uint64(len(evs)) {
+		t.Fatalf("events after the migration: %d rows, want %d (%v)", n, len(evs), err)
+	}
+	var owner, method string
+	var qualified, owned uint64
+	var contacts []uint64
+	if err := conn.QueryRow(ctx, "SELECT first_owner, first_method, qualified_ms, first_owned_ms, contacts_ms FROM lead_facts_v WHERE lead_id = 'L1'").
+		Scan(&owner, &method, &qualified, &owned, &contacts); err != nil {
+		t.Fatal(err)
+	}
+	if owner != "ana" || method != "cherry_pick" || qualified != uint64(evs[0].At) || owned != uint64(evs[1].At) || len(contacts) != 1 {
+		t.Fatalf("lead facts of L1: %s %s %d %d %v", owner, method, qualified, owned, contacts)
+	}
+	var leads uint64
+	if err := conn.QueryRow(ctx, "SELECT leads FROM rep_day_v WHERE rep_id = 'ana'").Scan(&leads); err != nil || leads != 1 {
+		t.Fatalf("rep_day_v: %d (%v)", leads, err)
 	}
 }

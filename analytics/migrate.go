@@ -6,6 +6,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -79,6 +80,11 @@ func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``")
 // Migrate applies the versioned files of migrations/ that this database
 // has not seen, in order, and records each.
 func Migrate(ctx context.Context, conn driver.Conn) (applied []string, err error) {
+	return migrate(ctx, conn, math.MaxUint32)
+}
+
+// migrate applies the migrations up to version upto.
+func migrate(ctx context.Context, conn driver.Conn, upto uint32) (applied []string, err error) {
 	if err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version UInt32, name String, applied_at DateTime) ENGINE = MergeTree ORDER BY version`); err != nil {
 		return nil, fmt.Errorf("migrations table: %w", err)
@@ -105,7 +111,7 @@ func Migrate(ctx context.Context, conn driver.Conn) (applied []string, err error
 		if !ok || perr != nil {
 			return applied, fmt.Errorf("migration %s: name must start with a number and _", e.Name())
 		}
-		if done[uint32(v)] {
+		if done[uint32(v)] || uint32(v) > upto {
 			continue
 		}
 		body, _ := migrations.ReadFile("migrations/" + e.Name())

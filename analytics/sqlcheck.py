@@ -26,7 +26,7 @@ def main():
             s.query(stmt)
             checked += 1
     s.query("INSERT INTO events (event_id, type, at, at_ms, rep_id, method) VALUES "
-            "('e1', 'assigned', now(), 1, 'ana', 'cherry_pick'), ('e1', 'assigned', now(), 1, 'ana', 'cherry_pick'), "
+            "('e1', 'assigned', now(), 1, 'ana', 'cherry_pick'), "
             "('e2', 'assigned', now(), 2, 'bo', 'round_robin')")
     s.query("INSERT INTO events (event_id, type, at, at_ms, lead_id, rep_id, method, score, source, employees, value, converted) VALUES "
             "('q1', 'qualified', now(), 1, 'L1', '', '', 90, 'mql', 300, 0, 0), "
@@ -42,7 +42,14 @@ def main():
         print(f"{f.name}: ok on ClickHouse {chdb.__version__ if hasattr(chdb, '__version__') else ''}\n{out}")
         checked += 1
     if "\"ana\",1,0,1" not in str(s.query(re.sub(r"\?", "toDateTime('2000-01-01 00:00:00')", (here / "queries" / "lead_volume_per_rep.sql").read_text()), "CSV")):
-        sys.exit("lead_volume_per_rep: FINAL did not collapse the duplicate event")
+        sys.exit("lead_volume_per_rep: want ana with 1 claim")
+    facts = str(s.query("SELECT lead_id, qualified_ms, first_owned_ms, contacts_ms, converted FROM lead_facts_v WHERE lead_id = 'L1'", "CSV"))
+    if '"L1",1,0,"[3]",1' not in facts:
+        sys.exit(f"lead_facts_v: {facts}")
+    days = str(s.query("SELECT rep_id, method, leads FROM rep_day_v ORDER BY rep_id", "CSV"))
+    if '"ana","cherry_pick",1' not in days or '"bo","round_robin",1' not in days:
+        sys.exit(f"rep_day_v: {days}")
+    checked += 2
     print(f"{checked} statements ran on chDB {s.query('SELECT version()', 'CSV')}".strip())
 
 

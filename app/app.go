@@ -78,6 +78,10 @@ type Config struct {
 	// AlertsEvery is how often the sink evaluates the red flags over the
 	// last AlertsWindow and writes changes to the alerts topic (0: never).
 	AlertsEvery, AlertsWindow time.Duration
+	// SinkBatchRows and SinkLinger close the ClickHouse sink's batches
+	// (0: analytics.DefaultBatchRows, DefaultLinger).
+	SinkBatchRows int
+	SinkLinger    time.Duration
 }
 
 // MinSecretBytes is the shortest token secret accepted outside development
@@ -204,7 +208,8 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 			if len(applied) > 0 {
 				slog.Info("ClickHouse migrations applied", "files", applied)
 			}
-			sink := &analytics.Sink{Conn: conn, Serde: serde, Brokers: brokers, Topics: cfg.Topics}
+			sink := &analytics.Sink{Conn: conn, Serde: serde, Brokers: brokers, Topics: cfg.Topics,
+				BatchRows: cfg.SinkBatchRows, Linger: cfg.SinkLinger}
 			g.Go(func() error { return sink.Run(ctx) })
 			if cfg.AlertsEvery > 0 {
 				if cfg.AlertsWindow <= 0 {

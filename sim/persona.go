@@ -206,7 +206,7 @@ func (m Member) ConvertChance(l Lead, picked bool) float64 {
 		p += 0.35
 	}
 	if m.Kind == FastClicker && picked {
-		p -= 0.05
+		p -= 0.12
 	}
 	return min(max(p, 0), 0.95)
 }

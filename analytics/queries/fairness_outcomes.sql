@@ -6,7 +6,7 @@ SELECT rep_id,
     intDiv(least(greatest(score, 0), 99), 10) * 10 AS band,
     count() AS outcomes,
     countIf(converted = 1) AS converted
-FROM events FINAL
+FROM events
 WHERE type = 'outcome' AND rep_id != '' AND at >= @since AND at < @until
 GROUP BY rep_id, picked, band
 ORDER BY rep_id, picked, band

@@ -1,7 +1,7 @@
 -- Guardrail decisions per rep since ?: refusals by reason code, SLA misses,
 -- cooldowns, suspensions and manager actions (DOMAIN.md §4–§5).
 SELECT rep_id, type, reason, count() AS n
-FROM events FINAL
+FROM events
 WHERE at >= ?
   AND type IN ('claim_refused', 'open_refused', 'sla_missed', 'sla_penalty', 'rep_suspended',
                'cooldown_started', 'suspension_lifted', 'quotas_adjusted', 'reassigned', 'escalated')

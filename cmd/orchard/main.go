@@ -131,6 +131,12 @@ func serveCmd(use, short string, what app.Components) *cobra.Command {
 			if brokers != "" {
 				cfg.Brokers = strings.Split(brokers, ",")
 			}
+			if cfg.SinkBatchRows < 1 || cfg.SinkBatchRows > 1_000_000 {
+				return fmt.Errorf("--sink-batch-rows must be 1..1000000, got %d", cfg.SinkBatchRows)
+			}
+			if cfg.SinkLinger < 10*time.Millisecond || cfg.SinkLinger > time.Minute {
+				return fmt.Errorf("--sink-linger must be 10ms..1m, got %s", cfg.SinkLinger)
+			}
 			if what.Sink && !what.API && cfg.ClickHouse == "" {
 				return fmt.Errorf("--clickhouse is required for the sink")
 			}
@@ -169,6 +175,8 @@ func serveCmd(use, short string, what app.Components) *cobra.Command {
 	f.IntVar(&cfg.MaxRecordBytes, "max-record-bytes", 1_000_000, "largest record Orchard writes (keep at or below the broker's message.max.bytes); lead field limits derive from it")
 	f.DurationVar(&cfg.DecisionTimeout, "decision-timeout", 5*time.Second, "how long an API call waits for its decision")
 	f.DurationVar(&cfg.AlertsEvery, "alerts-every", time.Minute, "how often the sink evaluates the fairness red flags and writes those raised or cleared to the alerts topic (0: never)")
+	f.IntVar(&cfg.SinkBatchRows, "sink-batch-rows", analytics.DefaultBatchRows, "the ClickHouse sink inserts a batch once it has this many events ...")
+	f.DurationVar(&cfg.SinkLinger, "sink-linger", analytics.DefaultLinger, "... or once its first event is this old (the most an event waits to be queryable, under load less)")
 	f.DurationVar(&cfg.AlertsWindow, "alerts-window", 7*24*time.Hour, "the period each alert evaluation looks back over")
 	f.DurationVar(&cfg.ReconcileEvery, "timer-reconcile-every", 30*time.Second, "how often the timer reconciler looks for lost timers (SLA, hold) and schedules them again")
 	f.DurationVar(&cfg.ReconcileGrace, "timer-reconcile-grace", 30*time.Second, "how overdue a timer must be before the reconciler calls it lost")
