@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/orchard-leads/orchard/schemas"
 )
 
 // Dedup bounds: the window behind a partition's position whose event ids
@@ -84,16 +86,30 @@ func (d *dedup) drop(partition int32) {
 	d.mu.Unlock()
 }
 
-// has reports whether the event is in ClickHouse already.
-func (d *dedup) has(partition int32, id string) bool {
+// known are the rows of a batch to skip: events ClickHouse has, and any
+// event a second time within the batch.
+func (d *dedup) known(partitions []int32, events []schemas.Event) map[int]bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	p := d.parts[partition]
-	if p == nil {
-		return false
+	var drop map[int]bool
+	first := make(map[string]struct{}, len(events))
+	for i := range events {
+		id := events[i].EventID
+		_, twice := first[id]
+		p := d.parts[partitions[i]]
+		if !twice && p != nil {
+			_, twice = p.ids[id]
+		}
+		if twice {
+			if drop == nil {
+				drop = map[int]bool{}
+			}
+			drop[i] = true
+			continue
+		}
+		first[id] = struct{}{}
 	}
-	_, ok := p.ids[id]
-	return ok
+	return drop
 }
 
 // add remembers a batch's events as passed (inserted now, or skipped as

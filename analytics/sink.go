@@ -187,16 +187,18 @@ func (s *Sink) loadSeen(ctx context.Context, recs []*kgo.Record) error {
 }
 
 // fresh is the batch without the events ClickHouse has already, each
-// event once.
+// event once. Most batches keep every row: they come back as they are.
 func (s *Sink) fresh(rows decoded) decoded {
-	out := decoded{skipped: rows.skipped}
-	taken := make(map[string]bool, len(rows.events))
+	drop := s.seen.known(rows.partitions, rows.events)
+	if len(drop) == 0 {
+		return rows
+	}
+	out := decoded{skipped: rows.skipped, events: make([]schemas.Event, 0, len(rows.events)-len(drop)),
+		partitions: make([]int32, 0, len(rows.events)-len(drop)), offsets: make([]int64, 0, len(rows.events)-len(drop))}
 	for i := range rows.events {
-		id := rows.events[i].EventID
-		if taken[id] || s.seen.has(rows.partitions[i], id) {
+		if drop[i] {
 			continue
 		}
-		taken[id] = true
 		out.events = append(out.events, rows.events[i])
 		out.partitions = append(out.partitions, rows.partitions[i])
 		out.offsets = append(out.offsets, rows.offsets[i])

@@ -50,6 +50,10 @@ def main():
     if '"ana","cherry_pick",1' not in days or '"bo","round_robin",1' not in days:
         sys.exit(f"rep_day_v: {days}")
     checked += 2
+    for f in sorted((here / "examples").glob("*.sql")):
+        out = s.query(f.read_text(), "CSV")
+        print(f"examples/{f.name}: ok\n{out}")
+        checked += 1
     print(f"{checked} statements ran on chDB {s.query('SELECT version()', 'CSV')}".strip())
 
 

@@ -28,7 +28,8 @@ type Schema struct {
 	Text     string
 	Codec    *goavro.Codec
 	defaults map[string]any
-	shape    *shape // to check counts and lengths before goavro allocates
+	shape    *shape   // to check counts and lengths before goavro allocates
+	fields   []string // field names in schema order
 }
 
 var (
@@ -71,7 +72,9 @@ func Parse(file, text string) (*Schema, error) {
 		return nil, fmt.Errorf("schemas: %s: %w", file, err)
 	}
 	defaults := map[string]any{}
+	var names []string
 	for _, f := range doc.Fields {
+		names = append(names, f.Name)
 		if len(f.Default) > 0 {
 			var v any
 			_ = json.Unmarshal(f.Default, &v)
@@ -82,7 +85,7 @@ func Parse(file, text string) (*Schema, error) {
 	if err != nil {
 		return nil, fmt.Errorf("schemas: %s: %w", file, err)
 	}
-	return &Schema{File: file, Name: c.Schema(), Text: text, Codec: c, defaults: defaults, shape: sh}, nil
+	return &Schema{File: file, Name: c.Schema(), Text: text, Codec: c, defaults: defaults, shape: sh, fields: names}, nil
 }
 
 // All returns every embedded schema, sorted by file name.

@@ -11,3 +11,16 @@ claims=${ORCHARD_BENCH_CLAIMS:-10000}
 go test -run '^$' -bench 'ClaimRoundTrip' -benchtime "${claims}x" ./app/ 2>&1 | grep -E '^(Benchmark|ok|FAIL|PASS)|^\s+[0-9]+\s'
 go test -run '^$' -bench 'TimerLag' -benchtime 1x ./app/ 2>&1 | grep -E '^(Benchmark|ok|FAIL)|^\s+[0-9]+\s'
 go test -run '^$' -bench . -benchmem ./lead/ ./schemas/ 2>&1 | grep -E '^(Benchmark|ok|FAIL)'
+# Analytics, on a ClickHouse server of its own (Debian's 18.16, started here
+# and stopped at the end): the sink against a raw clickhouse-go insert of the
+# same rows (sink/raw), decision-to-queryable at 100 events/s (p50/p99), and
+# the whole fairness report over 10 M generated events (ms/report; the
+# events are generated once into orchard_bench_10000000 and kept under
+# .cache/bench-clickhouse for the next run).
+chdir=${ORCHARD_BENCH_CLICKHOUSE_DIR:-.cache/bench-clickhouse}
+chport=${ORCHARD_BENCH_CLICKHOUSE_PORT:-39300}
+infra/clickhouse/start.sh "$chdir" "$chport" $((chport + 1)) >&2
+trap 'infra/clickhouse/stop.sh "$chdir" >&2' EXIT
+export ORCHARD_TEST_CLICKHOUSE=127.0.0.1:$chport
+go test -run '^$' -bench 'SinkVsRaw|SinkLatency' -benchtime 1x ./analytics/ 2>&1 | grep -E '^(Benchmark|ok|FAIL)'
+go test -run '^$' -bench 'FairnessReport' -benchtime 5x -timeout 30m -v ./analytics/ 2>&1 | grep -E '^(Benchmark|ok|FAIL)|report_bench_test'
