@@ -7,7 +7,7 @@
 SELECT leads, toUInt64(greatest(toInt64(could_age) - toInt64(owned_young), 0)) AS aged
 FROM (
     SELECT count() AS leads, countIf(@end_ms - at_ms >= @aged_ms) AS could_age,
-        (SELECT uniqExact(lead_id)
+        (SELECT uniqExact(cityHash64(lead_id))
          FROM events
          WHERE type IN ('assigned', 'reassigned') AND rep_id != '' AND value < @aged_ms
            AND entered_pool_ms >= toUInt64(toUnixTimestamp(@since)) * 1000
