@@ -1,4 +1,4 @@
-// Package accept holds the mandatory-acceptance rules of DOMAIN.md §5:
+// Package accept holds the mandatory-acceptance rules:
 // ratio requirements on a rep's claims (acceptance.ratio) and the minimum
 // acceptance rate of auto-assigned leads (acceptance.min_acceptance). The
 // random mix (acceptance.random_mix) is a routing rule and lives in route/.

@@ -1,5 +1,5 @@
 // Package analytics streams Orchard's events into ClickHouse and answers
-// the fairness questions of DOMAIN.md §7 with named SQL queries.
+// the fairness questions with named SQL queries.
 package analytics
 
 import (

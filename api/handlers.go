@@ -61,7 +61,7 @@ func (s *Server) putRep(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 200, body)
 }
 
-// leadBody is a lead as JSON (API.md): the lead's data fields plus its id,
+// leadBody is a lead as JSON (api/openapi.yaml): the lead's data fields plus its id,
 // kind and an RFC 3339 received_at (which shadows the data's epoch field).
 type leadBody struct {
 	LeadID     string `json:"lead_id"`

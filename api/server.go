@@ -1,4 +1,4 @@
-// Package api is Orchard's HTTP interface (API.md; api/openapi.yaml): JWT
+// Package api is Orchard's HTTP interface (api/openapi.yaml): JWT
 // roles, JSON in and out, commands written to Kafka and answered
 // synchronously with the processors' decision.
 package api
@@ -190,7 +190,7 @@ func writeInvalid(w http.ResponseWriter, fe *lead.FieldError) {
 	writeJSON(w, 400, ErrorBody{Error: code, Message: fe.Error(), Field: fe.Field})
 }
 
-// statusOf maps a refusal code to its HTTP status (API.md).
+// statusOf maps a refusal code to its HTTP status.
 func statusOf(code string) int {
 	switch code {
 	case "already_claimed", "held", "reservation_expired", "hold_ended":

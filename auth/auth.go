@@ -10,7 +10,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// Roles of API.md.
+// Roles of the API (api/openapi.yaml: x-roles).
 const (
 	RoleRep         = "rep"
 	RoleManager     = "manager"

@@ -1,5 +1,5 @@
 // Package fairness turns the figures of a period into the fairness report
-// of DOMAIN.md §7: per-rep metrics, system metrics (Gini of volume and of
+// of the product: per-rep metrics, system metrics (Gini of volume and of
 // quality, concentration, aged backlog, quality spread) and the red flags
 // with their thresholds (policy fairness.*), each with its value and the
 // evidence behind it. The figures come from ClickHouse (analytics/); this

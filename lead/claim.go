@@ -53,7 +53,7 @@ func (m Machine) holdEnded(l *Lead) Result {
 }
 
 // pickable checks the rules that decide whether this rep may pick this lead
-// now: tier delay (DOMAIN.md §5 performance tiers) and territory (§6).
+// now: tier delay (performance tiers) and territory.
 func (m Machine) pickable(l *Lead, p Pick) (code, msg string, value int64) {
 	if m.Policy.Tiers.Enabled && p.RepTier > 0 {
 		if p.RepTier == 3 && m.Policy.Tiers.Tier3AutoOnly {
@@ -73,7 +73,7 @@ func (m Machine) pickable(l *Lead, p Pick) (code, msg string, value int64) {
 
 // DetailVisibleTo reports whether a rep may see the lead's detail fields
 // (history, form answers, notes) at a moment: while it holds the lead open,
-// or once it owns it (DOMAIN.md §3).
+// or once it owns it.
 func (l *Lead) DetailVisibleTo(rep string, at int64) bool {
 	return l.Owner == rep || l.Status == Held && l.HeldBy == rep && l.HoldUntil > at
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/orchard-leads/orchard/timer"
 )
 
-// Status of a lead (API.md).
+// Status of a lead (api/openapi.yaml).
 type Status string
 
 const (
@@ -29,7 +29,7 @@ const (
 	Disqualified Status = "disqualified"
 )
 
-// Assignment methods (DOMAIN.md §8).
+// Assignment methods.
 const (
 	CherryPick   = "cherry_pick"
 	RoundRobin   = "round_robin"
@@ -39,7 +39,7 @@ const (
 	Manager      = "manager"
 )
 
-// Refusal codes of API.md that this machine decides.
+// Refusal codes that this machine decides (api/openapi.yaml lists them all).
 const (
 	CodeUnknownLead    = "unknown_lead"
 	CodeAlreadyClaimed = "already_claimed"
@@ -323,7 +323,7 @@ func dataOf(in schemas.LeadIntake) Data {
 	}
 }
 
-// Temperature from the score thresholds (DOMAIN.md §3).
+// Temperature from the score thresholds.
 func (m Machine) Temperature(score int32) string {
 	switch {
 	case int(score) >= m.Policy.Lead.HotScore:
@@ -334,7 +334,7 @@ func (m Machine) Temperature(score int32) string {
 	return "cold"
 }
 
-// Priority from the source lists (DOMAIN.md §3); unknown sources are standard.
+// Priority from the source lists; unknown sources are standard.
 func (m Machine) Priority(source string) string {
 	for _, s := range m.Policy.Lead.Priority.High {
 		if s == source {

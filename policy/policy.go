@@ -1,5 +1,5 @@
-// Package policy loads and validates the guardrail configuration (DOMAIN.md,
-// every number of it). The documented defaults live in default.yaml, embedded
+// Package policy loads and validates the guardrail configuration
+// (every number of it). The documented defaults live in default.yaml, embedded
 // here; a user's file overrides any subset of keys. An unknown key or a bad
 // value is refused with its dotted path and the reason.
 package policy

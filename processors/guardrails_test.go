@@ -10,7 +10,7 @@ import (
 	"github.com/orchard-leads/orchard/schemas"
 )
 
-// Every guardrail of DOMAIN.md §4–§5 through the real processors, the
+// Every guardrail through the real processors, the
 // timer service and the dispatcher, on virtual time.
 
 func TestHourDayAndWeekQuotas(t *testing.T) {

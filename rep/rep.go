@@ -1,7 +1,7 @@
 // Package rep is the rep's ledger and the rep side of every saga: who the
 // rep is (territory, tier, capacity), the claims in the rolling hour, today
 // and this week, pending reservations, cooldowns, SLA misses and
-// suspensions (DOMAIN.md §4–§5). Pure: no Kafka, no clock, no I/O; every
+// suspensions. Pure: no Kafka, no clock, no I/O; every
 // command carries its event time.
 package rep
 
@@ -18,7 +18,7 @@ import (
 	"github.com/orchard-leads/orchard/timer"
 )
 
-// Refusal codes decided on the rep side (API.md).
+// Refusal codes decided on the rep side (api/openapi.yaml lists them all).
 const (
 	CodeUnknownRep = "unknown_rep"
 	CodeSuspended  = "suspended"

@@ -1,4 +1,4 @@
-// Package route decides how a new lead is distributed (DOMAIN.md §5–§6):
+// Package route decides how a new lead is distributed:
 // left in the pool for reps to pick, or auto-assigned by round robin or by
 // weight. The decision depends only on the policy and the lead (its id is
 // hashed for the shares), so a replay decides the same. Pure: no Kafka, no
@@ -14,7 +14,7 @@ import (
 	"github.com/orchard-leads/orchard/policy"
 )
 
-// Methods a route can name (the assignment methods of DOMAIN.md §8).
+// Methods a route can name (the assignment methods).
 const (
 	CherryPick = "cherry_pick"
 	RoundRobin = "round_robin"

@@ -1,4 +1,4 @@
-// Package tier computes a rep's performance tier (DOMAIN.md §5): every
+// Package tier computes a rep's performance tier: every
 // tiers.recompute_every, from the period's conversion rate, contact speed
 // and quota attainment, weighted by tiers.weights. Pure: no Kafka, no
 // clock, no I/O.

@@ -1,5 +1,5 @@
 -- Guardrail decisions per rep since ?: refusals by reason code, SLA misses,
--- cooldowns, suspensions and manager actions (DOMAIN.md §4–§5).
+-- cooldowns, suspensions and manager actions.
 SELECT rep_id, type, reason, count() AS n
 FROM events
 WHERE at >= ?
