@@ -6,6 +6,15 @@ cd "$(dirname "$0")/.."
 data=${ORCHARD_DATA:-.orchard}
 http=${ORCHARD_HTTP:-127.0.0.1:8080}
 export ORCHARD_SECRET=${ORCHARD_SECRET:-orchard-dev-secret}
+# A second `make run` stops here, before it starts or prints anything: the
+# ports are taken (by Orchard or by something else).
+busy() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+for hp in "$http" 127.0.0.1:19092 127.0.0.1:19000; do
+  if busy "${hp%:*}" "${hp##*:}"; then
+    echo "make run: $hp is already in use — is Orchard already running (make run in another terminal)? Stop it first, or set ORCHARD_HTTP for another API address." >&2
+    exit 1
+  fi
+done
 args=(run --data "$data" --http "$http")
 chpid=""
 if [ "${ORCHARD_NO_CLICKHOUSE:-}" != 1 ] && { command -v clickhouse-server >/dev/null || [ -x /usr/sbin/clickhouse-server ] || command -v apt-get >/dev/null; }; then

@@ -218,10 +218,7 @@ func topicsCmd() *cobra.Command {
 		if err := fromEnv(cmd); err != nil {
 			return err
 		}
-		if brokers == "" {
-			return fmt.Errorf("--brokers is required")
-		}
-		cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...))
+		cl, err := reachKafka(brokers)
 		if err != nil {
 			return err
 		}
@@ -263,9 +260,11 @@ func topicsCmd() *cobra.Command {
 			if err := fromEnv(cmd); err != nil {
 				return err
 			}
-			if brokers == "" {
-				return fmt.Errorf("--brokers is required")
+			cl, err := reachKafka(brokers)
+			if err != nil {
+				return err
 			}
+			cl.Close()
 			ctx, cancel := signalContext()
 			defer cancel()
 			return tailTopic(ctx, strings.Split(brokers, ","), topics.New(prefix), args[0], fromStart, follow, limit)
@@ -275,7 +274,7 @@ func topicsCmd() *cobra.Command {
 	tail.Flags().BoolVarP(&follow, "follow", "f", false, "keep waiting for new records")
 	tail.Flags().IntVar(&limit, "max", 0, "stop after this many records (0: no limit)")
 	t := &cobra.Command{Use: "topics", Short: "Create, describe or read Orchard's Kafka topics"}
-	t.PersistentFlags().StringVar(&brokers, "brokers", "", "Kafka brokers, comma-separated")
+	t.PersistentFlags().StringVar(&brokers, "brokers", makeRunBroker, "Kafka brokers, comma-separated (default: the embedded broker of `make run`)")
 	t.PersistentFlags().StringVar(&prefix, "topic-prefix", "", "prefix of every topic and group name")
 	t.AddCommand(create, describe, tail)
 	return t
@@ -329,6 +328,33 @@ func reportCmd() *cobra.Command {
 	cmd.Flags().StringVar(&policyFile, "policy", "", "policy file whose fairness.* thresholds judge the flags (default: the documented defaults)")
 	cmd.Flags().StringVar(&format, "format", "table", "table or json")
 	return cmd
+}
+
+// makeRunBroker is where `orchard run` (make run) serves its embedded Kafka.
+const makeRunBroker = "127.0.0.1:19092"
+
+// reachKafka connects to the brokers and fails with one line when none
+// answers within 5 s (an unreachable broker is an error, never an empty
+// result).
+func reachKafka(brokers string) (*kgo.Client, error) {
+	if strings.TrimSpace(brokers) == "" {
+		return nil, fmt.Errorf("--brokers is empty: give host:port[,host:port]")
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...))
+	if err != nil {
+		return nil, fmt.Errorf("--brokers %q: %w", brokers, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := cl.Ping(ctx); err != nil {
+		cl.Close()
+		hint := ""
+		if brokers == makeRunBroker {
+			hint = " (is `make run` running? else pass --brokers)"
+		}
+		return nil, fmt.Errorf("cannot reach Kafka at %s within 5s%s: %v", brokers, hint, err)
+	}
+	return cl, nil
 }
 
 // parseSince reads Go durations plus whole days ("7d").

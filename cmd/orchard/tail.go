@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"reflect"
@@ -64,7 +65,19 @@ func tailTopic(ctx context.Context, brokers []string, set topics.Set, topic stri
 		}
 		fs := cl.PollFetches(pctx)
 		cancel()
-		if ctx.Err() != nil || (fs.Empty() && !follow) {
+		if ctx.Err() != nil {
+			return nil
+		}
+		var fetchErr error
+		fs.EachError(func(t string, p int32, err error) {
+			if fetchErr == nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+				fetchErr = fmt.Errorf("reading %s (partition %d): %w", t, p, err)
+			}
+		})
+		if fetchErr != nil {
+			return fetchErr
+		}
+		if fs.Empty() && !follow {
 			return nil
 		}
 		for _, r := range fs.Records() {
