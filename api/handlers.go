@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"sort"
 	"time"
@@ -112,11 +113,57 @@ func (s *Server) postLead(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in.RequestID = newID()
+	known, err := s.Store.Lead(in.LeadID)
+	if err != nil {
+		writeError(w, 503, "unavailable", err.Error())
+		return
+	}
 	if err := s.produce(r, s.Topics.LeadsIntake, in.LeadID, &in); err != nil {
 		s.commandFailed(w, err)
 		return
 	}
-	writeJSON(w, 202, map[string]string{"lead_id": in.LeadID})
+	writeJSON(w, 202, map[string]any{"lead_id": in.LeadID, "exists": known != nil})
+}
+
+// putLead is PUT /v1/leads/{id}: new data for a lead, its state unchanged
+// (an updated intake record; the lead processor applies it or says why not
+// in an intake_refused event).
+func (s *Server) putLead(w http.ResponseWriter, r *http.Request) {
+	var b leadBody
+	if fe := decodeBody(r, &b); fe != nil {
+		writeInvalid(w, fe)
+		return
+	}
+	id := chi.URLParam(r, "lead_id")
+	if b.LeadID != "" && b.LeadID != id {
+		writeInvalid(w, &lead.FieldError{Field: "lead_id", Reason: fmt.Sprintf("%q is not the lead of the path (%q); leave it out", b.LeadID, id)})
+		return
+	}
+	if b.Kind != "" && b.Kind != lead.KindUpdated {
+		writeInvalid(w, &lead.FieldError{Field: "kind", Reason: "PUT is an update: leave kind out"})
+		return
+	}
+	b.LeadID, b.Kind = id, lead.KindUpdated
+	in, fe := IntakeFromJSON(b, s.Now(), s.machine().Limits)
+	if fe != nil {
+		writeInvalid(w, fe)
+		return
+	}
+	known, err := s.Store.Lead(id)
+	if err != nil {
+		writeError(w, 503, "unavailable", err.Error())
+		return
+	}
+	if known == nil {
+		writeError(w, 404, lead.CodeUnknownLead, "no lead with this id: an update needs the lead qualified first (POST /v1/leads)")
+		return
+	}
+	in.RequestID = newID()
+	if err := s.produce(r, s.Topics.LeadsIntake, in.LeadID, &in); err != nil {
+		s.commandFailed(w, err)
+		return
+	}
+	writeJSON(w, 202, map[string]string{"lead_id": in.LeadID, "kind": lead.KindUpdated})
 }
 
 func (s *Server) disqualify(w http.ResponseWriter, r *http.Request) {

@@ -88,6 +88,7 @@ func (s *Server) Handler() http.Handler {
 	r.Route("/v1", func(r chi.Router) {
 		r.With(s.roles(auth.RoleManager, auth.RoleIntegration)).Put("/reps/{rep_id}", s.putRep)
 		r.With(s.roles(auth.RoleIntegration)).Post("/leads", s.postLead)
+		r.With(s.roles(auth.RoleIntegration)).Put("/leads/{lead_id}", s.putLead)
 		r.With(s.roles(auth.RoleIntegration)).Post("/leads/{lead_id}/disqualify", s.disqualify)
 		r.With(s.roles(auth.RoleRep)).Get("/queue", s.queue)
 		r.With(s.roles(auth.RoleRep)).Post("/leads/{lead_id}/claim", s.claim)

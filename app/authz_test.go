@@ -110,6 +110,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"PUT /v1/reps/{rep_id}":               map[string]any{"name": "X", "territory": "north"},
 		"POST /v1/leads":                      map[string]any{"lead_id": "AZ2", "company": "Acme", "source": "mql", "score": 50},
 		"POST /v1/leads/{lead_id}/outcome":    map[string]any{"converted": false},
+		"PUT /v1/leads/{lead_id}":             map[string]any{"company": "Acme Inc", "source": "mql", "score": 55},
 		"PUT /v1/reps/{rep_id}/quotas":        map[string]any{"per_hour": 3},
 		"POST /v1/leads/{lead_id}/disqualify": map[string]any{"reason": "test"},
 		"POST /v1/leads/{lead_id}/assign":     map[string]any{"rep_id": "bo"},

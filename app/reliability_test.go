@@ -8,6 +8,7 @@ import (
 
 	"github.com/orchard-leads/orchard/auth"
 	"github.com/orchard-leads/orchard/internal/testenv"
+	"github.com/orchard-leads/orchard/schemas"
 )
 
 // The two poison pills of issue 6: a 200,000-character note of '<' (a
@@ -90,4 +91,72 @@ func TestShortSecretIsRefusedOutsideDevelopment(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "at least 32") {
 		t.Fatalf("want a refusal of the 5-byte secret, got %v", err)
 	}
+}
+
+// A lead can change: posting an id that exists, PUT, and the intake topic
+// all update its data (same state, an updated event); an update that
+// cannot apply is an intake_refused event with the reason — never dropped
+// without a trace.
+func TestLeadsCanChange(t *testing.T) {
+	n := start(t, Config{})
+	mkt := token(t, "mkt", auth.RoleIntegration)
+	n.mustLead("U1", 60)
+	score := func(l map[string]any) float64 {
+		p, _ := l["preview"].(map[string]any)
+		s, _ := p["score"].(float64)
+		return s
+	}
+	company := func(l map[string]any) string {
+		p, _ := l["preview"].(map[string]any)
+		c, _ := p["company"].(string)
+		return c
+	}
+	// POST of an id that exists: an update.
+	r := n.call("POST", "/v1/leads", mkt, map[string]any{"lead_id": "U1", "company": "Acme U1", "source": "demo_request", "score": 91})
+	if r.Status != 202 || r.Body["exists"] != true {
+		t.Fatalf("re-post: %d %v", r.Status, r.Body)
+	}
+	n.waitLead("U1", 20*time.Second, func(l map[string]any) bool { return score(l) == 91 && l["status"] == "available" })
+	// PUT: an update for CRMs.
+	if r := n.call("PUT", "/v1/leads/U1", mkt, map[string]any{"company": "Acme Renamed", "source": "demo_request", "score": 91}); r.Status != 202 {
+		t.Fatalf("put: %d %v", r.Status, r.Body)
+	}
+	n.waitLead("U1", 20*time.Second, func(l map[string]any) bool { return company(l) == "Acme Renamed" })
+	if r := n.call("PUT", "/v1/leads/NOPE", mkt, map[string]any{"company": "X", "source": "mql", "score": 1}); r.Status != 404 || r.Body["error"] != "unknown_lead" {
+		t.Fatalf("put of an unknown lead: %d %v", r.Status, r.Body)
+	}
+	if r := n.call("PUT", "/v1/leads/U1", mkt, map[string]any{"lead_id": "U2", "company": "X", "source": "mql", "score": 1}); r.Status != 400 || r.Body["field"] != "lead_id" {
+		t.Fatalf("put with another id in the body: %d %v", r.Status, r.Body)
+	}
+	// The intake topic: qualified again with new data updates; an update of
+	// an unknown lead is refused with its reason.
+	serde, _ := schemas.NewSerde(t.Context(), "")
+	for _, in := range []schemas.LeadIntake{
+		{LeadID: "U1", Kind: "qualified", RequestID: "topic-1", At: time.Now().UnixMilli(), Company: "Acme Topic", Source: "demo_request", Score: 77},
+		{LeadID: "U9", Kind: "updated", RequestID: "topic-2", At: time.Now().UnixMilli(), Company: "Ghost", Source: "mql", Score: 10},
+	} {
+		b, err := serde.Encode(&in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		produce(t, n.brokers, n.cfg.Topics.LeadsIntake, in.LeadID, b)
+	}
+	n.waitLead("U1", 20*time.Second, func(l map[string]any) bool { return company(l) == "Acme Topic" && score(l) == 77 })
+	var updated, refused int
+	testenv.CheckFor(t, 20*time.Second, 100*time.Millisecond, func() error {
+		updated, refused = 0, 0
+		for _, rec := range readToEnd(t, n.brokers, n.cfg.Topics.Events, 20*time.Second) {
+			e := decode[schemas.Event](t, rec.Value)
+			switch {
+			case e.Type == "updated" && e.LeadID == "U1":
+				updated++
+			case e.Type == "intake_refused" && e.LeadID == "U9" && strings.Contains(e.Reason, "unknown lead"):
+				refused++
+			}
+		}
+		if updated != 3 || refused != 1 {
+			return fmt.Errorf("%d updated events (want 3), %d intake_refused (want 1)", updated, refused)
+		}
+		return nil
+	})
 }

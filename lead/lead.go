@@ -6,6 +6,7 @@ package lead
 
 import (
 	"fmt"
+	"reflect"
 	"time"
 
 	"github.com/orchard-leads/orchard/policy"
@@ -202,7 +203,9 @@ func (m Machine) Intake(cur *Lead, in schemas.LeadIntake) Result {
 			if cur.EnteredPoolAt == in.At { // a replay: the outputs again (a crash may have lost them)
 				return m.entered(cur, route.Decide(m.Policy, cur.ID, m.Priority(cur.Data.Source), cur.Data.Territory).Why)
 			}
-			return Result{} // qualified twice: already in the pool
+			// Qualified again with new data: an update (same state, an
+			// updated event); nothing is dropped without a trace.
+			return m.update(cur, in)
 		}
 		rt := route.Decide(m.Policy, in.LeadID, m.Priority(in.Source), in.Territory)
 		l := &Lead{ID: in.LeadID, Status: Available, Data: dataOf(in), EnteredPoolAt: in.At, UpdatedAt: in.At,
@@ -220,12 +223,7 @@ func (m Machine) Intake(cur *Lead, in schemas.LeadIntake) Result {
 		r.State = l
 		return r
 	case KindUpdated:
-		if cur == nil || in.At <= cur.UpdatedAt || terminal(cur.Status) {
-			return Result{} // unknown, stale or closed: nothing to update
-		}
-		l := cur.clone()
-		l.Data, l.UpdatedAt = dataOf(in), in.At
-		return Result{State: l, Events: []schemas.Event{m.event(l, "updated", fmt.Sprintf("%s/updated/%d", l.ID, in.At), in.At)}}
+		return m.update(cur, in)
 	case KindDisqualified:
 		if cur == nil || terminal(cur.Status) {
 			return Result{}
@@ -237,6 +235,43 @@ func (m Machine) Intake(cur *Lead, in schemas.LeadIntake) Result {
 		return Result{State: l, Events: []schemas.Event{ev}}
 	}
 	return Result{}
+}
+
+// update replaces a lead's data (kind updated, or qualified again), its
+// state unchanged. An update that cannot apply is an intake_refused event
+// saying why (unknown lead, closed, older than the data it would replace);
+// the data the lead has already changes nothing (a replay, a resend).
+func (m Machine) update(cur *Lead, in schemas.LeadIntake) Result {
+	refuse := func(why string) Result {
+		l := cur
+		if l == nil {
+			l = &Lead{ID: in.LeadID, Data: dataOf(in)}
+		}
+		ev := m.event(l, "intake_refused", fmt.Sprintf("%s/intake_refused/%s/%d", in.LeadID, in.Kind, in.At), in.At)
+		ev.Reason, ev.RequestID = why, in.RequestID
+		return Result{Events: []schemas.Event{ev}}
+	}
+	switch {
+	case cur == nil:
+		return refuse("unknown lead: an update needs the lead to be qualified first")
+	case terminal(cur.Status):
+		return refuse(fmt.Sprintf("the lead is closed (%s): it takes no update", cur.Status))
+	case reflect.DeepEqual(dataOf(in), cur.Data) && in.At == cur.UpdatedAt && in.At != cur.EnteredPoolAt:
+		return Result{Events: []schemas.Event{m.updated(cur, in)}} // a replay: the event again (a crash may have lost it)
+	case reflect.DeepEqual(dataOf(in), cur.Data):
+		return Result{} // the data it has: the same lead sent again
+	case in.At <= cur.UpdatedAt:
+		return refuse(fmt.Sprintf("older than the lead's data (%s)", fmtTime(cur.UpdatedAt)))
+	}
+	l := cur.clone()
+	l.Data, l.UpdatedAt = dataOf(in), in.At
+	return Result{State: l, Events: []schemas.Event{m.updated(l, in)}}
+}
+
+func (m Machine) updated(l *Lead, in schemas.LeadIntake) schemas.Event {
+	ev := m.event(l, "updated", fmt.Sprintf("%s/updated/%d", l.ID, in.At), in.At)
+	ev.RequestID = in.RequestID
+	return ev
 }
 
 // entered is what a lead's entry into the pool emits, derived from the

@@ -27,6 +27,44 @@ func TestQualifyIsIdempotent(t *testing.T) {
 	}
 }
 
+// A lead qualified again with new data is updated, never dropped: its state
+// stays, an updated event says so. An update that cannot apply says why.
+func TestQualifiedAgainWithNewDataUpdates(t *testing.T) {
+	l := m.Intake(nil, qualified("L1", 10)).State
+	again := qualified("L1", 20)
+	again.Score, again.RequestID = 95, "resend-1"
+	r := m.Intake(l, again)
+	if r.State == nil || r.State.Data.Score != 95 || r.State.Status != Available || r.State.EnteredPoolAt != 10 ||
+		len(r.Events) != 1 || r.Events[0].Type != "updated" || r.Events[0].RequestID != "resend-1" {
+		t.Fatalf("qualified again with a new score: %+v", r)
+	}
+	if replay := m.Intake(r.State, again); replay.State != nil || len(replay.Events) != 1 || replay.Events[0].EventID != r.Events[0].EventID {
+		t.Fatalf("a replayed update emits its event again, same id: %+v", replay)
+	}
+	resend := again
+	resend.At = 25
+	if r := m.Intake(r.State, resend); r.State != nil || len(r.Events) != 0 {
+		t.Fatalf("the same data sent again changes nothing: %+v", r)
+	}
+	stale := qualified("L1", 15)
+	stale.Score = 40
+	if r := m.Intake(r.State, stale); r.State != nil || len(r.Events) != 1 || r.Events[0].Type != "intake_refused" ||
+		!strings.Contains(r.Events[0].Reason, "older than") {
+		t.Fatalf("an older update: %+v", r)
+	}
+	upd := qualified("L9", 30)
+	upd.Kind = KindUpdated
+	if r := m.Intake(nil, upd); r.State != nil || len(r.Events) != 1 || r.Events[0].Type != "intake_refused" ||
+		!strings.Contains(r.Events[0].Reason, "unknown lead") || r.Events[0].LeadID != "L9" {
+		t.Fatalf("an update of an unknown lead: %+v", r)
+	}
+	closed := l.clone()
+	closed.Status = Disqualified
+	if r := m.Intake(closed, again); len(r.Events) != 1 || !strings.Contains(r.Events[0].Reason, "closed") {
+		t.Fatalf("an update of a closed lead: %+v", r)
+	}
+}
+
 func TestUpdatesApplyInEventTimeOrder(t *testing.T) {
 	l := m.Intake(nil, qualified("L1", 10)).State
 	up := qualified("L1", 30)
