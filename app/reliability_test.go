@@ -1,8 +1,11 @@
 package app
 
 import (
+	"bytes"
 	"fmt"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -159,4 +162,61 @@ func TestLeadsCanChange(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// syncBuffer is a log sink the processors write to from their goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// The log says what was decided — one line per ownership change and per
+// dead letter — and never a lead's personal data.
+func TestLogsCarryDecisionsNotPersonalData(t *testing.T) {
+	var buf syncBuffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	defer slog.SetDefault(prev)
+	n := start(t, Config{})
+	const name, notes, history = "Zelda Quixote-Marker", "NOTES-MARKER private", "HISTORY-MARKER"
+	mkt := token(t, "mkt", auth.RoleIntegration)
+	if r := n.call("POST", "/v1/leads", mkt, map[string]any{"lead_id": "PII1", "company": "Acme", "contact_name": name, "contact_title": "CFO",
+		"source": "mql", "score": 70, "notes": notes, "history": []string{history}}); r.Status != 202 {
+		t.Fatalf("lead: %d %v", r.Status, r.Body)
+	}
+	n.waitLead("PII1", 20*time.Second, func(l map[string]any) bool { return l["status"] == "available" })
+	n.mustRep("ana")
+	if r := n.call("POST", "/v1/leads/PII1/claim", token(t, "ana", auth.RoleRep), nil); r.Status != 200 {
+		t.Fatalf("claim: %d %v", r.Status, r.Body)
+	}
+	// A record that cannot be applied, carrying the same personal data.
+	serde, _ := schemas.NewSerde(t.Context(), "")
+	bad, _ := serde.Encode(&schemas.LeadIntake{LeadID: "PII2", Kind: "qualified", At: time.Now().UnixMilli(), Company: "Acme",
+		ContactName: name, Notes: notes, Source: "mql", Score: 500})
+	produce(t, n.brokers, n.cfg.Topics.LeadsIntake, "PII2", bad)
+	testenv.CheckFor(t, 20*time.Second, 50*time.Millisecond, func() error {
+		out := buf.String()
+		if !strings.Contains(out, `"msg":"decision","type":"assigned"`) || !strings.Contains(out, `"lead":"PII1"`) ||
+			!strings.Contains(out, `"msg":"dead letter"`) {
+			return fmt.Errorf("no decision line for the claim or no dead-letter line yet:\n%s", out)
+		}
+		return nil
+	})
+	for _, secret := range []string{name, notes, history} {
+		if strings.Contains(buf.String(), secret) {
+			t.Fatalf("the log carries personal data %q:\n%s", secret, buf.String())
+		}
+	}
 }

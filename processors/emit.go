@@ -2,6 +2,9 @@ package processors
 
 import (
 	"fmt"
+	"log/slog"
+	"sync"
+	"time"
 
 	"github.com/lovoo/goka"
 	"github.com/orchard-leads/orchard/schemas"
@@ -39,6 +42,7 @@ type step struct {
 	err   error
 	// version of the policy this step was decided under (events name it)
 	version string
+	logged  []schemas.Event // ownership decisions, logged once written
 }
 
 type stepRecord struct {
@@ -96,7 +100,26 @@ func (s *step) write(ctx goka.Context, raw []byte) bool {
 	for _, r := range s.recs {
 		ctx.Emit(goka.Stream(r.topic), r.key, r.value)
 	}
+	for _, ev := range s.logged {
+		logDecision(ev)
+	}
 	return true
+}
+
+// ownershipEvents are the decisions that change who has a lead, or whether
+// a rep may have any: one info line each.
+var ownershipEvents = map[string]bool{"assigned": true, "reassigned": true, "escalated": true, "rep_suspended": true, "suspension_lifted": true}
+
+// logDecision writes one line per ownership decision: ids, method and the
+// machine's reason only — never a lead's data (contact names, notes).
+func logDecision(e schemas.Event) {
+	args := []any{"type", e.Type, "event_id", e.EventID}
+	for _, kv := range [][2]string{{"lead", e.LeadID}, {"rep", e.RepID}, {"method", e.Method}, {"previous_rep", e.PreviousRepID}, {"reason", e.Reason}, {"policy", e.PolicyVersion}} {
+		if kv[1] != "" {
+			args = append(args, kv[0], kv[1])
+		}
+	}
+	slog.Info("decision", args...)
 }
 
 func (s *step) decision(d *schemas.Decision) {
@@ -115,6 +138,9 @@ func (s *step) events(evs []schemas.Event) {
 			evs[i].PolicyVersion = s.version
 		}
 		s.add(s.o.t.Events, key, &evs[i])
+		if ownershipEvents[evs[i].Type] {
+			s.logged = append(s.logged, evs[i])
+		}
 	}
 }
 
@@ -175,6 +201,40 @@ func (o out) deadLetter(ctx goka.Context, raw []byte, reason error) {
 		ctx.Fail(fmt.Errorf("encode a dead letter: %w", err))
 	}
 	ctx.Emit(goka.Stream(o.t.DeadLetter), string(key), b)
+	// The reason only (what failed and where), never the record's bytes.
+	if deadLetterLog.allow(time.Now()) {
+		slog.Warn("dead letter", "topic", ctx.Topic(), "partition", ctx.Partition(), "offset", ctx.Offset(), "bytes", len(raw),
+			"reason", truncate(reason.Error(), 300))
+	}
+}
+
+// deadLetterLog bounds the dead-letter lines: a flood of bad records (one
+// broken producer) must not flood the log. Ten a second; the rest are
+// counted in one line (each is on the dead-letter topic).
+var deadLetterLog = &logLimit{per: 10}
+
+type logLimit struct {
+	mu         sync.Mutex
+	per        int
+	second     int64
+	n, dropped int
+}
+
+func (l *logLimit) allow(now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if sec := now.Unix(); sec != l.second {
+		if l.dropped > 0 {
+			slog.Warn("dead letters not logged one by one (they are on the dead-letter topic)", "count", l.dropped)
+		}
+		l.second, l.n, l.dropped = sec, 0, 0
+	}
+	if l.n < l.per {
+		l.n++
+		return true
+	}
+	l.dropped++
+	return false
 }
 
 func truncate(s string, n int) string {

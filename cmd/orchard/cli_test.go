@@ -43,6 +43,8 @@ func TestCLIFailsLoudly(t *testing.T) {
 		{[]string{"simulate", "--clickhouse", "clickhouse://" + dead + "/orchard", "--days", "0"}, "orchard: --days must be more than 0"},
 		{[]string{"simulate", "--clickhouse", "clickhouse://" + dead + "/orchard", "--team", "greedy:3"}, `orchard: team "greedy:3": unknown persona "greedy"`},
 		{[]string{"run", "--sink-linger", "2h"}, "orchard: --sink-linger must be 10ms..1m"},
+		{[]string{"run", "--log-level", "loud"}, `orchard: --log-level must be debug, info, warn or error, got "loud"`},
+		{[]string{"report", "--log-format", "xml"}, `orchard: --log-format must be text or json, got "xml"`},
 	}
 	for _, c := range cases {
 		var stdout, stderr bytes.Buffer

@@ -45,6 +45,22 @@ ORCHARD_DECISION_TIMEOUT; a flag on the command line wins.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	var level, format string
+	r.PersistentFlags().StringVar(&level, "log-level", "info", "debug, info, warn or error (ORCHARD_LOG_LEVEL)")
+	r.PersistentFlags().StringVar(&format, "log-format", "text", "text or json, on stderr (ORCHARD_LOG_FORMAT)")
+	r.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		for name, v := range map[string]*string{"log-level": &level, "log-format": &format} {
+			if env := os.Getenv("ORCHARD_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))); env != "" && !cmd.Flags().Changed(name) {
+				*v = env
+			}
+		}
+		h, err := logHandler(level, format)
+		if err != nil {
+			return err
+		}
+		slog.SetDefault(slog.New(h))
+		return nil
+	}
 	r.AddCommand(serveCmd("run", "Run every component in one process (embedded Kafka without --brokers)", app.All),
 		serveCmd("processor", "Run only the Goka processors (needs --brokers)", app.Components{Processors: true}),
 		serveCmd("api", "Run only the HTTP API (needs --brokers)", app.Components{API: true}),
@@ -328,6 +344,22 @@ func reportCmd() *cobra.Command {
 	cmd.Flags().StringVar(&policyFile, "policy", "", "policy file whose fairness.* thresholds judge the flags (default: the documented defaults)")
 	cmd.Flags().StringVar(&format, "format", "table", "table or json")
 	return cmd
+}
+
+// logHandler is the log's level and format.
+func logHandler(level, format string) (slog.Handler, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level must be debug, info, warn or error, got %q", level)
+	}
+	opts := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "text":
+		return slog.NewTextHandler(os.Stderr, opts), nil
+	case "json":
+		return slog.NewJSONHandler(os.Stderr, opts), nil
+	}
+	return nil, fmt.Errorf("--log-format must be text or json, got %q", format)
 }
 
 // makeRunBroker is where `orchard run` (make run) serves its embedded Kafka.

@@ -1,0 +1,14 @@
+package sim
+
+import (
+	"log/slog"
+	"os"
+	"testing"
+)
+
+// Decision lines (info) of thousands of simulated claims would bury a
+// failure; the tests speak for themselves.
+func TestMain(m *testing.M) {
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
+	os.Exit(m.Run())
+}
