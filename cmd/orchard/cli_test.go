@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -9,6 +10,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/orchard-leads/orchard/schemas"
+	"github.com/orchard-leads/orchard/topics"
 )
 
 // closedPort is a loopback port nothing listens on.
@@ -85,5 +94,75 @@ func TestSecondMakeRunStopsFirst(t *testing.T) {
 	}
 	if want := fmt.Sprintf("make run: %s is already in use", ln.Addr()); !strings.HasPrefix(stderr.String(), want) || stdout.Len() > 0 {
 		t.Fatalf("want %q and nothing else, got stdout %q stderr %q", want, stdout.String(), stderr.String())
+	}
+}
+
+// orchard deadletter list shows where a dead letter sits and why; replay
+// writes it back to the topic it came from.
+func TestDeadLetterListAndReplay(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "orchard")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	brokers := c.ListenAddrs()[0]
+	set := topics.New("dl.")
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx := context.Background()
+	if _, err := kadm.NewClient(cl).CreateTopics(ctx, 1, 1, nil, set.DeadLetter, set.LeadsIntake); err != nil {
+		t.Fatal(err)
+	}
+	serde, _ := schemas.NewSerde(ctx, "")
+	letter, _ := serde.Encode(&schemas.DeadLetter{Topic: set.LeadsIntake, Partition: 0, Offset: 7, Key: []byte("L1"), Value: []byte("original-bytes"),
+		Error: "score: must be between 0 and 100, got 500", At: time.Now().UnixMilli()})
+	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: set.DeadLetter, Key: []byte("L1"), Value: letter}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) (string, string, int) {
+		var stdout, stderr bytes.Buffer
+		cmd := exec.Command(bin, append(args, "--brokers", brokers, "--topic-prefix", "dl.")...)
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		code := 0
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			code = exit.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return stdout.String(), stderr.String(), code
+	}
+	out, errOut, code := run("deadletter", "list")
+	if code != 0 || !strings.Contains(out, `"from_topic":"dl.leads.intake"`) || !strings.Contains(out, `"from_offset":7`) ||
+		!strings.Contains(out, "got 500") || !strings.Contains(out, `"offset":0`) {
+		t.Fatalf("list: %d %q %q", code, out, errOut)
+	}
+	if _, errOut, code := run("deadletter", "replay"); code != 1 || !strings.Contains(errOut, "say which") {
+		t.Fatalf("replay without a choice: %d %q", code, errOut)
+	}
+	if _, errOut, code := run("deadletter", "replay", "--offset", "5"); code != 1 || !strings.Contains(errOut, "holds 0 of the 1 offsets") {
+		t.Fatalf("replay of a missing offset: %d %q", code, errOut)
+	}
+	if out, errOut, code := run("deadletter", "replay", "--partition", "0", "--offset", "0"); code != 0 || !strings.Contains(out, "replayed 1 dead letters") {
+		t.Fatalf("replay: %d %q %q", code, out, errOut)
+	}
+	rd, err := kgo.NewClient(kgo.SeedBrokers(brokers), kgo.ConsumeTopics(set.LeadsIntake), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	recs := rd.PollFetches(pctx).Records()
+	if len(recs) != 1 || string(recs[0].Key) != "L1" || string(recs[0].Value) != "original-bytes" {
+		t.Fatalf("the intake topic after the replay: %v", recs)
 	}
 }

@@ -65,7 +65,7 @@ ORCHARD_DECISION_TIMEOUT; a flag on the command line wins.`,
 		serveCmd("processor", "Run only the Goka processors (needs --brokers)", app.Components{Processors: true}),
 		serveCmd("api", "Run only the HTTP API (needs --brokers)", app.Components{API: true}),
 		serveCmd("sink", "Run only the ClickHouse sink (needs --brokers and --clickhouse)", app.Components{Sink: true}),
-		tokenCmd(), topicsCmd(), reportCmd(), simulateCmd())
+		tokenCmd(), topicsCmd(), deadLetterCmd(), reportCmd(), simulateCmd())
 	return r
 }
 
