@@ -130,11 +130,14 @@ func (s *Sink) flush(ctx context.Context, cl *kgo.Client, recs []*kgo.Record) bo
 		err := s.loadSeen(ctx, recs)
 		if err == nil {
 			inserted = s.fresh(rows)
+			began := time.Now()
 			err = s.insert(ctx, inserted)
+			sinkInsert.Observe(time.Since(began).Seconds())
 		}
 		if err == nil {
 			break
 		}
+		sinkErrors.Inc()
 		if ctx.Err() != nil {
 			return false
 		}
@@ -159,6 +162,15 @@ func (s *Sink) flush(ctx context.Context, cl *kgo.Client, recs []*kgo.Record) bo
 		ids[i] = rows.events[i].EventID
 	}
 	s.seen.add(rows.partitions, rows.offsets, ids)
+	sinkRows.WithLabelValues("inserted").Add(float64(len(inserted.events)))
+	sinkRows.WithLabelValues("skipped").Add(float64(len(recs) - len(inserted.events)))
+	sinkBatch.Observe(float64(len(inserted.events)))
+	now := time.Now().UnixMilli()
+	for i := range inserted.events {
+		if age := now - inserted.events[i].At; age >= 0 && i%64 == 0 { // a sample: the histogram, not a cost per row
+			sinkQueryable.Observe(float64(age) / 1000)
+		}
+	}
 	if s.Inserted != nil {
 		s.Inserted(len(inserted.events), len(recs)-len(inserted.events))
 	}

@@ -132,6 +132,18 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 	if err := ensureTopics(ctx, brokers, cfg, what.CreateTopics); err != nil {
 		return err
 	}
+	for _, kind := range []string{timer.Hold, timer.SLA, timer.Escalate, timer.Pickable, timer.Aged} { // the kinds the reconciler looks for: a zero is a figure
+		metrics.TimersReconciled.WithLabelValues(kind)
+	}
+	metrics.Registry.MustRegister(processors.Collectors()...)
+	metrics.Registry.MustRegister(analytics.Collectors()...)
+	lagClient, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		return err
+	}
+	defer lagClient.Close()
+	metrics.Registry.MustRegister(newLagCollector(kadm.NewClient(lagClient), cfg.Topics.LeadsGroup, cfg.Topics.RepsGroup,
+		cfg.Topics.TimersGroup, cfg.Topics.DispatchGroup, cfg.Topics.SinkGroup))
 	serde, err := schemas.NewSerde(ctx, cfg.RegistryURL)
 	if err != nil {
 		return err

@@ -43,6 +43,8 @@ type step struct {
 	// version of the policy this step was decided under (events name it)
 	version string
 	logged  []schemas.Event // ownership decisions, logged once written
+	// eventTypes are counted once written (orchard_events_total)
+	eventTypes []string
 }
 
 type stepRecord struct {
@@ -103,6 +105,9 @@ func (s *step) write(ctx goka.Context, raw []byte) bool {
 	for _, ev := range s.logged {
 		logDecision(ev)
 	}
+	for _, typ := range s.eventTypes {
+		eventsEmitted.WithLabelValues(typ).Inc()
+	}
 	return true
 }
 
@@ -138,6 +143,7 @@ func (s *step) events(evs []schemas.Event) {
 			evs[i].PolicyVersion = s.version
 		}
 		s.add(s.o.t.Events, key, &evs[i])
+		s.eventTypes = append(s.eventTypes, evs[i].Type)
 		if ownershipEvents[evs[i].Type] {
 			s.logged = append(s.logged, evs[i])
 		}
@@ -201,6 +207,7 @@ func (o out) deadLetter(ctx goka.Context, raw []byte, reason error) {
 		ctx.Fail(fmt.Errorf("encode a dead letter: %w", err))
 	}
 	ctx.Emit(goka.Stream(o.t.DeadLetter), string(key), b)
+	deadLetters.WithLabelValues(string(ctx.Topic())).Inc()
 	// The reason only (what failed and where), never the record's bytes.
 	if deadLetterLog.allow(time.Now()) {
 		slog.Warn("dead letter", "topic", ctx.Topic(), "partition", ctx.Partition(), "offset", ctx.Offset(), "bytes", len(raw),

@@ -24,7 +24,7 @@ export ORCHARD_TEST_REQUIRE=1
 # The whole suite again, now on the real servers (the fast unit tests come
 # along; they take a second). -p 1: one package at a time on one broker.
 set +e
-go test -count=1 -p 1 -v ./... 2>&1 | tee "$work/test.log" | grep -E '^(--- |FAIL|ok|panic|app tests|analytics tests|chaos:|kafka fuzz:|http fuzz:|authz matrix:|mode switch under load:|policy keys:|simulate:)|^\s+\S+_test.go'
+go test -count=1 -p 1 -v ./... 2>&1 | tee "$work/test.log" | grep -E '^(--- |FAIL|ok|panic|app tests|analytics tests|chaos:|kafka fuzz:|http fuzz:|authz matrix:|mode switch under load:|policy keys:|simulate:|metrics:)|^\s+\S+_test.go'
 status=${PIPESTATUS[0]}
 set -e
 if [ "$status" != 0 ]; then
