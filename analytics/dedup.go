@@ -115,19 +115,20 @@ func (d *dedup) known(partitions []int32, events []schemas.Event) map[int]bool {
 // add remembers a batch's events as passed (inserted now, or skipped as
 // already there), then trims each partition to the window behind its
 // position.
-func (d *dedup) add(partitions []int32, offsets []int64, ids []string) {
+func (d *dedup) add(rows decoded) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for i, id := range ids {
-		p := d.parts[partitions[i]]
+	for i := range rows.events {
+		id, off := rows.events[i].EventID, rows.offsets[i]
+		p := d.parts[rows.partitions[i]]
 		if p == nil {
 			p = &partIDs{ids: map[string]int64{}, pos: -1}
-			d.parts[partitions[i]] = p
+			d.parts[rows.partitions[i]] = p
 		}
 		if _, ok := p.ids[id]; !ok {
-			p.ids[id] = offsets[i]
+			p.ids[id] = off
 		}
-		p.pos = max(p.pos, offsets[i])
+		p.pos = max(p.pos, off)
 	}
 	for _, p := range d.parts {
 		if len(p.ids) > 2*DedupWindow {

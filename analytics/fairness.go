@@ -23,16 +23,7 @@ type Period struct {
 // Fairness reads the period's figures from ClickHouse and evaluates them
 // under the policy's fairness thresholds (package fairness).
 func Fairness(ctx context.Context, conn driver.Conn, pol policy.Policy, p Period) (fairness.Report, error) {
-	end := min(p.Until.UnixMilli(), time.Now().UnixMilli())
-	// Events are stored by the second: the end is rounded up, so an event in
-	// the last second of the period counts.
-	until := p.Until.UTC().Truncate(time.Second)
-	if until.Before(p.Until) {
-		until = until.Add(time.Second)
-	}
-	args := []any{clickhouse.Named("since", p.Since.UTC().Truncate(time.Second)), clickhouse.Named("until", until),
-		clickhouse.Named("aged_ms", uint64(pol.Lead.AgedAfter.D().Milliseconds())),
-		clickhouse.Named("end_ms", uint64(max(end, 0)))}
+	args := queryArgs(pol, p)
 	reps := map[string]*fairness.Rep{}
 	rep := func(id string) *fairness.Rep {
 		if reps[id] == nil {
@@ -186,6 +177,21 @@ func Fairness(ctx context.Context, conn driver.Conn, pol policy.Policy, p Period
 		report = report.Only(p.Rep)
 	}
 	return report, nil
+}
+
+// queryArgs are the named parameters of the fairness queries: @since,
+// @until (rounded up to the second: events are stored by the second, so
+// an event in the period's last second counts), @aged_ms, and @end_ms (the
+// period's end, or now if that is sooner).
+func queryArgs(pol policy.Policy, p Period) []any {
+	end := min(p.Until.UnixMilli(), time.Now().UnixMilli())
+	until := p.Until.UTC().Truncate(time.Second)
+	if until.Before(p.Until) {
+		until = until.Add(time.Second)
+	}
+	return []any{clickhouse.Named("since", p.Since.UTC().Truncate(time.Second)), clickhouse.Named("until", until),
+		clickhouse.Named("aged_ms", uint64(pol.Lead.AgedAfter.D().Milliseconds())),
+		clickhouse.Named("end_ms", uint64(max(end, 0)))}
 }
 
 func add(a, b fairness.Counts) fairness.Counts {

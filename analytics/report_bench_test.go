@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
-
 	"github.com/orchard-leads/orchard/policy"
 )
 
@@ -54,8 +52,7 @@ func BenchmarkFairnessReport(b *testing.B) {
 	}
 	pol := policy.Default()
 	p := Period{Since: end.Add(-100 * 24 * time.Hour), Until: end}
-	args := []any{clickhouse.Named("since", p.Since), clickhouse.Named("until", p.Until),
-		clickhouse.Named("aged_ms", uint64(pol.Lead.AgedAfter.D().Milliseconds())), clickhouse.Named("end_ms", uint64(end.UnixMilli()))}
+	args := queryArgs(pol, p)
 	for _, q := range []string{"fairness_reps", "fairness_scores", "fairness_contacts", "fairness_outcomes", "fairness_mix", "fairness_aged", "fairness_daily", "fairness_wait"} {
 		began := time.Now()
 		rows, err := conn.Query(ctx, Query(q), args...)

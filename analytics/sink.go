@@ -125,9 +125,10 @@ func (s *Sink) Run(ctx context.Context) error {
 // then commits its offsets.
 func (s *Sink) flush(ctx context.Context, cl *kgo.Client, recs []*kgo.Record) bool {
 	rows := s.decode(ctx, recs)
+	first := firstOffsets(recs)
 	var inserted decoded
 	for attempt := 0; ; attempt++ {
-		err := s.loadSeen(ctx, recs)
+		err := s.loadSeen(ctx, first)
 		if err == nil {
 			inserted = s.fresh(rows)
 			began := time.Now()
@@ -143,8 +144,8 @@ func (s *Sink) flush(ctx context.Context, cl *kgo.Client, recs []*kgo.Record) bo
 		}
 		// The failed insert may have landed, whole or in part: what
 		// ClickHouse has is read again before the retry.
-		for _, r := range recs {
-			s.seen.drop(r.Partition)
+		for p := range first {
+			s.seen.drop(p)
 		}
 		wait := min(time.Duration(1<<min(attempt, 5))*200*time.Millisecond, 5*time.Second)
 		slog.Warn("sink: insert failed, retrying", "rows", len(rows.events), "err", err, "in", wait)
@@ -157,11 +158,7 @@ func (s *Sink) flush(ctx context.Context, cl *kgo.Client, recs []*kgo.Record) bo
 	if err := cl.CommitRecords(ctx, recs...); err != nil && ctx.Err() == nil {
 		slog.Warn("sink: commit failed (the batch will be re-inserted and de-duplicated)", "err", err)
 	}
-	ids := make([]string, len(rows.events))
-	for i := range rows.events {
-		ids[i] = rows.events[i].EventID
-	}
-	s.seen.add(rows.partitions, rows.offsets, ids)
+	s.seen.add(rows)
 	sinkRows.WithLabelValues("inserted").Add(float64(len(inserted.events)))
 	sinkRows.WithLabelValues("skipped").Add(float64(len(recs) - len(inserted.events)))
 	sinkBatch.Observe(float64(len(inserted.events)))
@@ -177,16 +174,21 @@ func (s *Sink) flush(ctx context.Context, cl *kgo.Client, recs []*kgo.Record) bo
 	return true
 }
 
-// loadSeen loads the event ids ClickHouse has of each partition in the
-// batch that the sink has not loaded since it got the partition: from the
-// batch's first offset of it, which is where the group had committed.
-func (s *Sink) loadSeen(ctx context.Context, recs []*kgo.Record) error {
+// firstOffsets is each partition of a batch with its first offset.
+func firstOffsets(recs []*kgo.Record) map[int32]int64 {
 	first := map[int32]int64{}
 	for _, r := range recs {
 		if o, ok := first[r.Partition]; !ok || r.Offset < o {
 			first[r.Partition] = r.Offset
 		}
 	}
+	return first
+}
+
+// loadSeen loads the event ids ClickHouse has of each partition in the
+// batch that the sink has not loaded since it got the partition: from the
+// batch's first offset of it, which is where the group had committed.
+func (s *Sink) loadSeen(ctx context.Context, first map[int32]int64) error {
 	for p, from := range first {
 		if s.seen.loaded(p) {
 			continue

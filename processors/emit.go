@@ -1,6 +1,7 @@
 package processors
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -42,9 +43,9 @@ type step struct {
 	err   error
 	// version of the policy this step was decided under (events name it)
 	version string
-	logged  []schemas.Event // ownership decisions, logged once written
-	// eventTypes are counted once written (orchard_events_total)
-	eventTypes []string
+	// events of the step: counted (orchard_events_total) and, the
+	// ownership decisions, logged once the step is written
+	written []*schemas.Event
 }
 
 type stepRecord struct {
@@ -102,11 +103,12 @@ func (s *step) write(ctx goka.Context, raw []byte) bool {
 	for _, r := range s.recs {
 		ctx.Emit(goka.Stream(r.topic), r.key, r.value)
 	}
-	for _, ev := range s.logged {
-		logDecision(ev)
-	}
-	for _, typ := range s.eventTypes {
-		eventsEmitted.WithLabelValues(typ).Inc()
+	logging := slog.Default().Enabled(context.Background(), slog.LevelInfo)
+	for _, ev := range s.written {
+		eventsEmitted.WithLabelValues(ev.Type).Inc()
+		if logging && ownershipEvents[ev.Type] {
+			logDecision(ev)
+		}
 	}
 	return true
 }
@@ -117,7 +119,7 @@ var ownershipEvents = map[string]bool{"assigned": true, "reassigned": true, "esc
 
 // logDecision writes one line per ownership decision: ids, method and the
 // machine's reason only — never a lead's data (contact names, notes).
-func logDecision(e schemas.Event) {
+func logDecision(e *schemas.Event) {
 	args := []any{"type", e.Type, "event_id", e.EventID}
 	for _, kv := range [][2]string{{"lead", e.LeadID}, {"rep", e.RepID}, {"method", e.Method}, {"previous_rep", e.PreviousRepID}, {"reason", e.Reason}, {"policy", e.PolicyVersion}} {
 		if kv[1] != "" {
@@ -143,10 +145,7 @@ func (s *step) events(evs []schemas.Event) {
 			evs[i].PolicyVersion = s.version
 		}
 		s.add(s.o.t.Events, key, &evs[i])
-		s.eventTypes = append(s.eventTypes, evs[i].Type)
-		if ownershipEvents[evs[i].Type] {
-			s.logged = append(s.logged, evs[i])
-		}
+		s.written = append(s.written, &evs[i])
 	}
 }
 
@@ -190,7 +189,7 @@ func (o out) ackTimer(ctx goka.Context, raw []byte, done schemas.TimerCommand) {
 func (o out) deadLetter(ctx goka.Context, raw []byte, reason error) {
 	msg := reason.Error()
 	if len(raw) > o.max/2 {
-		msg = fmt.Sprintf("%s (value cut to %d of %d bytes)", msg, o.max/2, len(raw))
+		msg = fmt.Sprintf("%s (%s %d of %d bytes)", msg, schemas.ValueCut, o.max/2, len(raw))
 		raw = raw[:o.max/2]
 	}
 	key := []byte(ctx.Key())

@@ -35,6 +35,10 @@ func directFor(r Record, t reflect.Type) *direct {
 	return d
 }
 
+// directKinds is the Go kind each Avro type decodes into.
+var directKinds = map[string]reflect.Kind{"string": reflect.String, "int": reflect.Int32, "long": reflect.Int64,
+	"boolean": reflect.Bool, "double": reflect.Float64, "bytes": reflect.Slice, "array": reflect.Slice, "map": reflect.Map}
+
 func planDirect(s *Schema, t reflect.Type) *direct {
 	if s.shape.kind != "record" || len(s.shape.fields) != len(s.fields) {
 		return nil
@@ -50,8 +54,7 @@ func planDirect(s *Schema, t reflect.Type) *direct {
 			return nil
 		}
 		k := t.Field(idx).Type.Kind()
-		want := map[string]reflect.Kind{"string": reflect.String, "int": reflect.Int32, "long": reflect.Int64,
-			"boolean": reflect.Bool, "double": reflect.Float64, "bytes": reflect.Slice, "array": reflect.Slice, "map": reflect.Map}[fs.kind]
+		want := directKinds[fs.kind]
 		switch {
 		case want == 0 || k != want && !(fs.kind == "int" && k == reflect.Int64):
 			return nil

@@ -143,6 +143,10 @@ type Event struct {
 	PolicyVersion string `avro:"policy_version"`
 }
 
+// ValueCut marks, in a dead letter's error, a value cut to fit the record
+// limit: such a letter does not hold the whole original record.
+const ValueCut = "value cut to"
+
 type DeadLetter struct {
 	Topic     string `avro:"topic"`
 	Partition int32  `avro:"partition"`

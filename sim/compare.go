@@ -68,11 +68,10 @@ func flagList(r Result) string {
 	for _, f := range r.Report.RedFlags {
 		if _, seen := reps[f.Code]; !seen {
 			order = append(order, f.Code)
+			reps[f.Code] = 0
 		}
 		if f.RepID != "" {
 			reps[f.Code]++
-		} else {
-			reps[f.Code] += 0
 		}
 	}
 	var out []string

@@ -80,17 +80,7 @@ func readDeadLetters(ctx context.Context, cl *kgo.Client, set topics.Set) ([]dea
 func deadLetterCmd() *cobra.Command {
 	var brokers, prefix string
 	withClient := func(cmd *cobra.Command, fn func(context.Context, *kgo.Client, topics.Set) error) error {
-		if err := fromEnv(cmd); err != nil {
-			return err
-		}
-		cl, err := reachKafka(brokers)
-		if err != nil {
-			return err
-		}
-		defer cl.Close()
-		ctx, cancel := signalContext()
-		defer cancel()
-		return fn(ctx, cl, topics.New(prefix))
+		return withKafka(cmd, brokers, func(ctx context.Context, cl *kgo.Client) error { return fn(ctx, cl, topics.New(prefix)) })
 	}
 	list := &cobra.Command{
 		Use: "list", Short: "Print every dead letter as a JSON line: where it sits, where it came from, why", Args: cobra.NoArgs,
@@ -141,7 +131,7 @@ request ids, so a record applied before changes nothing the second time.`,
 					case !slices.Contains(inputs, d.Letter.Topic):
 						return fmt.Errorf("dead letter %d/%d came from %q, not an input topic of this deployment (%s): nothing replayed",
 							d.Partition, d.Offset, d.Letter.Topic, strings.Join(inputs, ", "))
-					case strings.Contains(d.Letter.Error, "value cut to"):
+					case strings.Contains(d.Letter.Error, schemas.ValueCut):
 						return fmt.Errorf("dead letter %d/%d holds a cut value (the record was too large): nothing replayed", d.Partition, d.Offset)
 					}
 					recs = append(recs, &kgo.Record{Topic: d.Letter.Topic, Key: d.Letter.Key, Value: d.Letter.Value})

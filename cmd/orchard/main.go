@@ -231,17 +231,7 @@ func topicsCmd() *cobra.Command {
 	// withAdmin runs fn with an admin client and a context that ends on
 	// SIGINT/SIGTERM.
 	withAdmin := func(cmd *cobra.Command, fn func(context.Context, *kadm.Client) error) error {
-		if err := fromEnv(cmd); err != nil {
-			return err
-		}
-		cl, err := reachKafka(brokers)
-		if err != nil {
-			return err
-		}
-		defer cl.Close()
-		ctx, cancel := signalContext()
-		defer cancel()
-		return fn(ctx, kadm.NewClient(cl))
+		return withKafka(cmd, brokers, func(ctx context.Context, cl *kgo.Client) error { return fn(ctx, kadm.NewClient(cl)) })
 	}
 	create := &cobra.Command{
 		Use: "create", Short: "Create every topic of topics/ (idempotent) and check co-partitioning", Args: cobra.NoArgs,
@@ -364,6 +354,23 @@ func logHandler(level, format string) (slog.Handler, error) {
 
 // makeRunBroker is where `orchard run` (make run) serves its embedded Kafka.
 const makeRunBroker = "127.0.0.1:19092"
+
+// withKafka runs fn with a client of brokers it has reached and a context
+// that ends on SIGINT/SIGTERM, after the flags are filled from the
+// environment.
+func withKafka(cmd *cobra.Command, brokers string, fn func(context.Context, *kgo.Client) error) error {
+	if err := fromEnv(cmd); err != nil {
+		return err
+	}
+	cl, err := reachKafka(brokers)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	ctx, cancel := signalContext()
+	defer cancel()
+	return fn(ctx, cl)
+}
 
 // reachKafka connects to the brokers and fails with one line when none
 // answers within 5 s (an unreachable broker is an error, never an empty
