@@ -54,11 +54,13 @@ type Config struct {
 	EmbeddedPort int
 	ClickHouse   string // empty: no analytics
 	RegistryURL  string
-	HTTPAddr     string
-	DataDir      string
-	Partitions   int32
-	Replication  int16 // of created topics; the embedded broker always 1
-	MinInsync    int   // min.insync.replicas of created topics; the embedded broker always 1
+	// RegistrySubjects names the subjects schemas are registered under.
+	RegistrySubjects schemas.SubjectStrategy
+	HTTPAddr         string
+	DataDir          string
+	Partitions       int32
+	Replication      int16 // of created topics; the embedded broker always 1
+	MinInsync        int   // min.insync.replicas of created topics; the embedded broker always 1
 	// MaxRecordBytes is the largest record Orchard writes (sarama's and
 	// franz-go's producer limit); lead field limits derive from it.
 	MaxRecordBytes  int
@@ -144,7 +146,7 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 	defer lagClient.Close()
 	metrics.Registry.MustRegister(newLagCollector(kadm.NewClient(lagClient), cfg.Topics.LeadsGroup, cfg.Topics.RepsGroup,
 		cfg.Topics.TimersGroup, cfg.Topics.DispatchGroup, cfg.Topics.SinkGroup))
-	serde, err := schemas.NewSerde(ctx, cfg.RegistryURL)
+	serde, err := schemas.Open(ctx, schemas.Registry{URL: cfg.RegistryURL, Subjects: cfg.RegistrySubjects, Topics: cfg.Topics.ValueSchemas()})
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/linkedin/goavro/v2"
 )
@@ -63,7 +64,9 @@ func Parse(file, text string) (*Schema, error) {
 		return nil, fmt.Errorf("schemas: %s: %w", file, err)
 	}
 	var doc struct {
-		Fields []struct {
+		Name      string `json:"name"`
+		Namespace string `json:"namespace"`
+		Fields    []struct {
 			Name    string          `json:"name"`
 			Default json.RawMessage `json:"default"`
 		} `json:"fields"`
@@ -85,7 +88,7 @@ func Parse(file, text string) (*Schema, error) {
 	if err != nil {
 		return nil, fmt.Errorf("schemas: %s: %w", file, err)
 	}
-	return &Schema{File: file, Name: c.Schema(), Text: text, Codec: c, defaults: defaults, shape: sh, fields: names}, nil
+	return &Schema{File: file, Name: fullName(doc.Name, doc.Namespace), Text: text, Codec: c, defaults: defaults, shape: sh, fields: names}, nil
 }
 
 // All returns every embedded schema, sorted by file name.
@@ -100,6 +103,15 @@ func All() []*Schema {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].File < out[j].File })
 	return out
+}
+
+// ByFile returns the embedded schema of that file name, or nil.
+func ByFile(file string) *Schema {
+	loadOnce.Do(load)
+	if loadErr != nil {
+		panic(loadErr)
+	}
+	return byFile[file]
 }
 
 // Of returns the schema of a record type.
@@ -195,6 +207,8 @@ func fromNative(m map[string]any, r Record, defaults map[string]any) error {
 				f.SetInt(n)
 			case float64: // a JSON default
 				f.SetInt(int64(n))
+			case time.Time: // a timestamp-millis field
+				f.SetInt(n.UnixMilli())
 			default:
 				return fmt.Errorf("field %s: want integer, got %T", name, raw)
 			}

@@ -225,3 +225,15 @@ func (*Event) schemaFile() string           { return "event.avsc" }
 func (*DeadLetter) schemaFile() string      { return "dead_letter.avsc" }
 func (*TimerCommand) schemaFile() string    { return "timer.avsc" }
 func (*DispatchCommand) schemaFile() string { return "dispatch.avsc" }
+
+// NewRecord returns a zero record of the type a schema file describes, or
+// nil (for tools that decode a topic by its topics.Spec.Value).
+func NewRecord(file string) Record {
+	for _, r := range []Record{&Alert{}, &PolicyVersion{}, &LeadIntake{}, &RepUpsert{}, &RepCommand{}, &LeadCommand{},
+		&Decision{}, &Assignment{}, &Event{}, &DeadLetter{}, &TimerCommand{}, &DispatchCommand{}} {
+		if r.schemaFile() == file {
+			return r
+		}
+	}
+	return nil
+}

@@ -14,13 +14,13 @@ import (
 
 // Serde encodes and decodes records on the wire. Without a registry it
 // writes plain Avro binary of the embedded schema. With a registry it
-// registers each schema under its record name (RecordNameStrategy, so one
-// subject per record type whatever topic carries it) and frames records as
-// Confluent does: 0x00, the 4-byte schema id, then the Avro body. Decoding
-// resolves the writer's schema id, so producers may write older or newer
-// compatible versions.
+// registers each schema (under its record name or its topic's value
+// subject, see registry.go) and frames records as Confluent does: 0x00, the
+// 4-byte schema id, then the Avro body. Decoding resolves the writer's
+// schema id, so producers may write older or newer compatible versions.
 type Serde struct {
-	reg *sr.Client
+	reg      *sr.Client
+	readOnly bool
 
 	mu   sync.RWMutex
 	ids  map[string]int // schema file -> registered id
@@ -34,24 +34,32 @@ type writer struct {
 }
 
 // NewSerde returns a plain-Avro serde when registryURL is empty; otherwise
-// it registers every embedded schema and fails if the registry refuses one.
+// it registers every embedded schema under its record name.
 func NewSerde(ctx context.Context, registryURL string) (*Serde, error) {
+	return Open(ctx, Registry{URL: registryURL})
+}
+
+// Open returns a serde for the registry configuration: plain Avro without a
+// URL; with one, every schema is registered (unless ReadOnly) and records
+// are framed with their schema id.
+func Open(ctx context.Context, r Registry) (*Serde, error) {
 	s := &Serde{ids: map[string]int{}, byID: map[int]writer{}}
-	if registryURL == "" {
+	if r.URL == "" {
 		return s, nil
 	}
-	reg, err := sr.NewClient(sr.URLs(registryURL))
+	if _, err := r.subjects(); err != nil {
+		return nil, err
+	}
+	reg, err := sr.NewClient(sr.URLs(r.URL))
 	if err != nil {
 		return nil, fmt.Errorf("schema registry: %w", err)
 	}
-	s.reg = reg
-	for _, sch := range All() {
-		id, err := reg.RegisterSchema(ctx, sch.Name, sr.Schema{Schema: sch.Text, Type: sr.TypeAvro}, -1, -1)
-		if err != nil {
-			return nil, fmt.Errorf("schema registry: registering %s: %w", sch.Name, err)
-		}
-		s.ids[sch.File] = id
-		s.byID[id] = writer{sch.Codec, sch.shape}
+	s.reg, s.readOnly = reg, r.ReadOnly
+	if r.ReadOnly {
+		return s, nil
+	}
+	if err := s.register(ctx, r); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -64,8 +72,12 @@ func (s *Serde) Encode(r Record) ([]byte, error) {
 	sch := Of(r)
 	var buf []byte
 	if s.reg != nil {
+		id, ok := s.ids[sch.File]
+		if !ok {
+			return nil, fmt.Errorf("encode %s: not registered with the schema registry (a read-only serde, or a topic strategy without this record's topic)", sch.Name)
+		}
 		buf = make([]byte, 5, 256)
-		binary.BigEndian.PutUint32(buf[1:], uint32(s.ids[sch.File]))
+		binary.BigEndian.PutUint32(buf[1:], uint32(id))
 	}
 	out, err := sch.Codec.BinaryFromNative(buf, toNative(r))
 	if err != nil {

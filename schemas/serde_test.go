@@ -2,14 +2,11 @@ package schemas
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
 	"net/http/httptest"
 	"reflect"
-	"strconv"
-	"strings"
-	"sync"
 	"testing"
+
+	"github.com/orchard-leads/orchard/schemas/srtest"
 )
 
 func samples() []Record {
@@ -86,7 +83,7 @@ func TestPlainRoundTrip(t *testing.T) {
 }
 
 func TestRegistryFramedRoundTrip(t *testing.T) {
-	reg := newFakeRegistry()
+	reg := srtest.New(CheckBackward)
 	srv := httptest.NewServer(reg)
 	defer srv.Close()
 	s, err := NewSerde(context.Background(), srv.URL)
@@ -95,8 +92,8 @@ func TestRegistryFramedRoundTrip(t *testing.T) {
 	}
 	roundTrip(t, s)
 	b, _ := s.Encode(&Decision{RequestID: "x", OK: true, At: 1})
-	if b[0] != 0 || len(reg.subjects) != len(All()) {
-		t.Fatalf("header %x, subjects %v", b[:5], reg.subjects)
+	if b[0] != 0 || len(reg.Subjects()) != len(All()) {
+		t.Fatalf("header %x, subjects %v", b[:5], reg.Subjects())
 	}
 	if err := s.Decode(context.Background(), []byte{1, 2, 3}, &Decision{}); err != ErrFraming {
 		t.Fatalf("unframed bytes: %v", err)
@@ -106,7 +103,7 @@ func TestRegistryFramedRoundTrip(t *testing.T) {
 // A producer on an older schema version (without a field we added since)
 // is read with the new field's default.
 func TestOlderWriterGetsReaderDefaults(t *testing.T) {
-	reg := newFakeRegistry()
+	reg := srtest.New(nil) // the old version predates BACKWARD on this subject
 	srv := httptest.NewServer(reg)
 	defer srv.Close()
 	s, err := NewSerde(context.Background(), srv.URL)
@@ -114,7 +111,10 @@ func TestOlderWriterGetsReaderDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	old := `{"type":"record","name":"RepUpsert","namespace":"orchard","fields":[{"name":"rep_id","type":"string"},{"name":"at","type":"long"}]}`
-	id := reg.register("orchard.RepUpsert", old)
+	id, err := reg.Register("orchard.RepUpsert", old)
+	if err != nil {
+		t.Fatal(err)
+	}
 	c, _ := Parse("old", old)
 	body, err := c.Codec.BinaryFromNative(nil, map[string]any{"rep_id": "ana", "at": int64(3)})
 	if err != nil {
@@ -136,54 +136,5 @@ func TestGarbageIsAnError(t *testing.T) {
 		if err := s.Decode(context.Background(), b, &LeadIntake{}); err == nil {
 			t.Errorf("%q decoded without error", b)
 		}
-	}
-}
-
-type fakeRegistry struct {
-	mu       sync.Mutex
-	schemas  []string
-	subjects map[string]int
-}
-
-func newFakeRegistry() *fakeRegistry { return &fakeRegistry{subjects: map[string]int{}} }
-
-func (f *fakeRegistry) register(subject, schema string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for i, s := range f.schemas {
-		if s == schema {
-			f.subjects[subject] = i + 1
-			return i + 1
-		}
-	}
-	f.schemas = append(f.schemas, schema)
-	f.subjects[subject] = len(f.schemas)
-	return len(f.schemas)
-}
-
-// ServeHTTP implements the two Confluent registry calls the serde makes.
-func (f *fakeRegistry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/vnd.schemaregistry.v1+json")
-	switch {
-	case r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/subjects/") && strings.HasSuffix(r.URL.Path, "/versions"):
-		var body struct {
-			Schema string `json:"schema"`
-		}
-		_ = json.NewDecoder(r.Body).Decode(&body)
-		subject := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/subjects/"), "/versions")
-		_ = json.NewEncoder(w).Encode(map[string]int{"id": f.register(subject, body.Schema)})
-	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/schemas/ids/"):
-		id, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/schemas/ids/"))
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		if id < 1 || id > len(f.schemas) {
-			w.WriteHeader(404)
-			_, _ = w.Write([]byte(`{"error_code":40403,"message":"Schema not found"}`))
-			return
-		}
-		_ = json.NewEncoder(w).Encode(map[string]string{"schema": f.schemas[id-1]})
-	default:
-		w.WriteHeader(404)
-		_, _ = w.Write([]byte(`{"error_code":404,"message":"not found"}`))
 	}
 }

@@ -67,7 +67,8 @@ type Spec struct {
 	Retention   time.Duration // 0 = keep forever
 	CoPartition string
 	Doc         string
-	Partitions  int32 // 0: Config.Partitions
+	Partitions  int32  // 0: Config.Partitions
+	Value       string // schema file of the Avro records it carries (schemas/*.avsc); "" for Goka tables (JSON)
 }
 
 // All lists every topic Orchard creates.
@@ -77,23 +78,35 @@ func (s Set) All() []Spec {
 	LeadsGroup, RepsGroup := s.LeadsGroup, s.RepsGroup
 	const day = 24 * time.Hour
 	return []Spec{
-		{Name: LeadsIntake, Retention: 30 * day, CoPartition: "lead", Doc: "lead qualified/updated/disqualified (schemas/lead_intake.avsc), key lead_id"},
-		{Name: LeadCmds, Retention: 30 * day, CoPartition: "lead", Doc: "commands on one lead (schemas/lead_command.avsc), key lead_id"},
+		{Name: LeadsIntake, Retention: 30 * day, CoPartition: "lead", Doc: "lead qualified/updated/disqualified (schemas/lead_intake.avsc), key lead_id", Value: "lead_intake.avsc"},
+		{Name: LeadCmds, Retention: 30 * day, CoPartition: "lead", Doc: "commands on one lead (schemas/lead_command.avsc), key lead_id", Value: "lead_command.avsc"},
 		{Name: Table(LeadsGroup), Compact: true, CoPartition: "lead", Doc: "Goka table: lead state, key lead_id"},
-		{Name: RepsIntake, Retention: 30 * day, CoPartition: "rep", Doc: "rep upserts (schemas/rep_upsert.avsc), key rep_id"},
-		{Name: RepCmds, Retention: 30 * day, CoPartition: "rep", Doc: "claim saga steps on the rep side (schemas/rep_command.avsc), key rep_id"},
+		{Name: RepsIntake, Retention: 30 * day, CoPartition: "rep", Doc: "rep upserts (schemas/rep_upsert.avsc), key rep_id", Value: "rep_upsert.avsc"},
+		{Name: RepCmds, Retention: 30 * day, CoPartition: "rep", Doc: "claim saga steps on the rep side (schemas/rep_command.avsc), key rep_id", Value: "rep_command.avsc"},
 		{Name: Table(RepsGroup), Compact: true, CoPartition: "rep", Doc: "Goka table: rep ledger, key rep_id"},
-		{Name: Assignments, Doc: "public stream for CRMs (schemas/assignment.avsc), key lead_id"},
-		{Name: Decisions, Retention: day, Doc: "replies to API calls (schemas/decision.avsc), key request_id"},
-		{Name: Events, Doc: "every transition and refusal (schemas/event.avsc), key lead_id; read by the ClickHouse sink"},
-		{Name: DeadLetter, Retention: 30 * day, Doc: "records that could not be decoded or validated (schemas/dead_letter.avsc)"},
-		{Name: s.Timers, Retention: 30 * day, CoPartition: "timer", Doc: "timer schedules and fire requests (schemas/timer.avsc), key due-second bucket"},
+		{Name: Assignments, Doc: "public stream for CRMs (schemas/assignment.avsc), key lead_id", Value: "assignment.avsc"},
+		{Name: Decisions, Retention: day, Doc: "replies to API calls (schemas/decision.avsc), key request_id", Value: "decision.avsc"},
+		{Name: Events, Doc: "every transition and refusal (schemas/event.avsc), key lead_id; read by the ClickHouse sink", Value: "event.avsc"},
+		{Name: DeadLetter, Retention: 30 * day, Doc: "records that could not be decoded or validated (schemas/dead_letter.avsc)", Value: "dead_letter.avsc"},
+		{Name: s.Timers, Retention: 30 * day, CoPartition: "timer", Doc: "timer schedules and fire requests (schemas/timer.avsc), key due-second bucket", Value: "timer.avsc"},
 		{Name: Table(s.TimersGroup), Compact: true, CoPartition: "timer", Doc: "Goka table: pending timers per due-second bucket"},
-		{Name: s.Dispatch, Retention: 30 * day, CoPartition: "dispatch", Doc: "pool rosters and reassignment requests (schemas/dispatch.avsc), key pool"},
+		{Name: s.Dispatch, Retention: 30 * day, CoPartition: "dispatch", Doc: "pool rosters and reassignment requests (schemas/dispatch.avsc), key pool", Value: "dispatch.avsc"},
 		{Name: Table(s.DispatchGroup), Compact: true, CoPartition: "dispatch", Doc: "Goka table: dispatch pools (roster and rotation)"},
-		{Name: s.Policy, Compact: true, Partitions: 1, Doc: "every policy version in order (schemas/policy.avsc), key version; the last record is in force"},
-		{Name: s.Alerts, Compact: true, Partitions: 1, Doc: "red flags raised and cleared (schemas/alert.avsc), key code/rep_id; the last record is the flag's state"},
+		{Name: s.Policy, Compact: true, Partitions: 1, Doc: "every policy version in order (schemas/policy.avsc), key version; the last record is in force", Value: "policy.avsc"},
+		{Name: s.Alerts, Compact: true, Partitions: 1, Doc: "red flags raised and cleared (schemas/alert.avsc), key code/rep_id; the last record is the flag's state", Value: "alert.avsc"},
 	}
+}
+
+// ValueSchemas maps every topic that carries Avro records to the schema
+// file of those records (one record type per topic).
+func (s Set) ValueSchemas() map[string]string {
+	out := map[string]string{}
+	for _, t := range s.All() {
+		if t.Value != "" {
+			out[t.Name] = t.Value
+		}
+	}
+	return out
 }
 
 // Config of topic creation.

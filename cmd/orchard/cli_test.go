@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/orchard-leads/orchard/schemas"
+	"github.com/orchard-leads/orchard/schemas/srtest"
 	"github.com/orchard-leads/orchard/topics"
 )
 
@@ -52,6 +54,7 @@ func TestCLIFailsLoudly(t *testing.T) {
 		{[]string{"simulate", "--clickhouse", "clickhouse://" + dead + "/orchard", "--days", "0"}, "orchard: --days must be more than 0"},
 		{[]string{"simulate", "--clickhouse", "clickhouse://" + dead + "/orchard", "--team", "greedy:3"}, `orchard: team "greedy:3": unknown persona "greedy"`},
 		{[]string{"run", "--sink-linger", "2h"}, "orchard: --sink-linger must be 10ms..1m"},
+		{[]string{"run", "--schema-subjects", "bogus"}, `orchard: --schema-subjects: schema subjects "bogus": want "record"`},
 		{[]string{"run", "--log-level", "loud"}, `orchard: --log-level must be debug, info, warn or error, got "loud"`},
 		{[]string{"report", "--log-format", "xml"}, `orchard: --log-format must be text or json, got "xml"`},
 	}
@@ -164,5 +167,46 @@ func TestDeadLetterListAndReplay(t *testing.T) {
 	recs := rd.PollFetches(pctx).Records()
 	if len(recs) != 1 || string(recs[0].Key) != "L1" || string(recs[0].Value) != "original-bytes" {
 		t.Fatalf("the intake topic after the replay: %v", recs)
+	}
+}
+
+// Records framed by a registry (here under the topic strategy) are decoded
+// by `topics tail` from the schema id each carries.
+func TestTailDecodesBySchemaID(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "orchard")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "assignments"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	reg := srtest.New(schemas.CheckBackward)
+	srv := httptest.NewServer(reg)
+	defer srv.Close()
+	ctx := t.Context()
+	serde, err := schemas.Open(ctx, schemas.Registry{URL: srv.URL, Subjects: schemas.TopicName, Topics: topics.Default.ValueSchemas()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := serde.Encode(&schemas.Assignment{EventID: "L9/1/assigned", LeadID: "L9", Type: "assigned", At: 1700000000000, Epoch: 1, RepID: "ana", Method: "cherry_pick"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "assignments", Key: []byte("L9"), Value: b}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "topics", "tail", "assignments", "--max", "1", "--brokers", c.ListenAddrs()[0], "--schema-registry", srv.URL).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), `"lead_id":"L9"`) || !strings.Contains(string(out), `"rep_id":"ana"`) {
+		t.Fatalf("tail: %v\n%s", err, out)
+	}
+	if id := reg.Versions("assignments-value"); len(id) != 1 || reg.Lookups(id[0]) != 1 {
+		t.Fatalf("assignments-value versions %v: the tail looked its id up %d times, want 1", id, reg.Lookups(id[0]))
 	}
 }

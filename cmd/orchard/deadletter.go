@@ -27,7 +27,7 @@ type deadLetter struct {
 
 // readDeadLetters reads the dead-letter topic from its start to the end
 // offsets it has now.
-func readDeadLetters(ctx context.Context, cl *kgo.Client, set topics.Set) ([]deadLetter, error) {
+func readDeadLetters(ctx context.Context, cl *kgo.Client, set topics.Set, registryURL string) ([]deadLetter, error) {
 	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, set.DeadLetter)
 	if err != nil {
 		return nil, fmt.Errorf("dead-letter topic %s: %w", set.DeadLetter, err)
@@ -46,7 +46,10 @@ func readDeadLetters(ctx context.Context, cl *kgo.Client, set topics.Set) ([]dea
 		return nil, fmt.Errorf("dead-letter topic %s: %w", set.DeadLetter, topicErr)
 	}
 	cl.AddConsumeTopics(set.DeadLetter)
-	serde, _ := schemas.NewSerde(ctx, "")
+	serde, err := schemas.Open(ctx, schemas.Registry{URL: registryURL, ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
 	var out []deadLetter
 	for len(left) > 0 {
 		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -78,7 +81,7 @@ func readDeadLetters(ctx context.Context, cl *kgo.Client, set topics.Set) ([]dea
 }
 
 func deadLetterCmd() *cobra.Command {
-	var brokers, prefix string
+	var brokers, prefix, registryURL string
 	withClient := func(cmd *cobra.Command, fn func(context.Context, *kgo.Client, topics.Set) error) error {
 		return withKafka(cmd, brokers, func(ctx context.Context, cl *kgo.Client) error { return fn(ctx, cl, topics.New(prefix)) })
 	}
@@ -86,7 +89,7 @@ func deadLetterCmd() *cobra.Command {
 		Use: "list", Short: "Print every dead letter as a JSON line: where it sits, where it came from, why", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withClient(cmd, func(ctx context.Context, cl *kgo.Client, set topics.Set) error {
-				letters, err := readDeadLetters(ctx, cl, set)
+				letters, err := readDeadLetters(ctx, cl, set, registryURL)
 				if err != nil {
 					return err
 				}
@@ -111,7 +114,7 @@ request ids, so a record applied before changes nothing the second time.`,
 				return fmt.Errorf("say which: --offset N[,N...] (with --partition) or --all")
 			}
 			return withClient(cmd, func(ctx context.Context, cl *kgo.Client, set topics.Set) error {
-				letters, err := readDeadLetters(ctx, cl, set)
+				letters, err := readDeadLetters(ctx, cl, set, registryURL)
 				if err != nil {
 					return err
 				}
@@ -150,6 +153,7 @@ request ids, so a record applied before changes nothing the second time.`,
 	d := &cobra.Command{Use: "deadletter", Short: "List dead letters and replay them to the topic they came from"}
 	d.PersistentFlags().StringVar(&brokers, "brokers", makeRunBroker, "Kafka brokers, comma-separated (default: the embedded broker of `make run`)")
 	d.PersistentFlags().StringVar(&prefix, "topic-prefix", "", "prefix of every topic and group name")
+	d.PersistentFlags().StringVar(&registryURL, "schema-registry", "", "schema registry of framed records (decoded by the schema id in each); empty: plain Avro")
 	d.AddCommand(list, replay)
 	return d
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/orchard-leads/orchard/app"
 	"github.com/orchard-leads/orchard/auth"
 	"github.com/orchard-leads/orchard/policy"
+	"github.com/orchard-leads/orchard/schemas"
 	"github.com/orchard-leads/orchard/topics"
 )
 
@@ -131,10 +132,11 @@ func signalContext() (context.Context, context.CancelFunc) {
 
 func serveCmd(use, short string, what app.Components) *cobra.Command {
 	var (
-		cfg     app.Config
-		brokers string
-		prefix  string
-		repl    int
+		cfg      app.Config
+		brokers  string
+		prefix   string
+		repl     int
+		subjects string
 	)
 	cmd := &cobra.Command{
 		Use:   use,
@@ -156,6 +158,10 @@ func serveCmd(use, short string, what app.Components) *cobra.Command {
 			if what.Sink && !what.API && cfg.ClickHouse == "" {
 				return fmt.Errorf("--clickhouse is required for the sink")
 			}
+			var err error
+			if cfg.RegistrySubjects, err = schemas.ParseSubjectStrategy(subjects); err != nil {
+				return fmt.Errorf("--schema-subjects: %w", err)
+			}
 			cfg.Replication = int16(repl)
 			cfg.Topics = topics.New(prefix)
 			cfg.Secret = []byte(os.Getenv("ORCHARD_SECRET"))
@@ -168,7 +174,7 @@ func serveCmd(use, short string, what app.Components) *cobra.Command {
 			}
 			ctx, cancel := signalContext()
 			defer cancel()
-			err := app.Run(ctx, cfg, what)
+			err = app.Run(ctx, cfg, what)
 			if ctx.Err() != nil {
 				slog.Info("orchard stopped")
 			}
@@ -180,7 +186,8 @@ func serveCmd(use, short string, what app.Components) *cobra.Command {
 	f.String("config", "", "YAML file of flag values (keys are flag names: brokers, clickhouse, policy, http, ...)")
 	f.StringVar(&brokers, "brokers", "", "Kafka brokers, comma-separated; empty: in-process Kafka with its data in --data")
 	f.StringVar(&cfg.ClickHouse, "clickhouse", "", "ClickHouse DSN (native protocol), e.g. clickhouse://127.0.0.1:9000/orchard; empty: no analytics")
-	f.StringVar(&cfg.RegistryURL, "schema-registry", "", "Confluent schema registry URL; empty: plain Avro without framing")
+	f.StringVar(&cfg.RegistryURL, "schema-registry", "", "Confluent-compatible schema registry URL: schemas registered (BACKWARD) at start, records framed with their schema id; empty: plain Avro without framing")
+	f.StringVar(&subjects, "schema-subjects", "record", "registry subject of each schema: record (orchard.LeadIntake, one per record type) or topic (leads.intake-value, one per topic)")
 	f.StringVar(&cfg.HTTPAddr, "http", "127.0.0.1:8080", "HTTP listen address")
 	f.StringVar(&cfg.DataDir, "data", ".orchard", "data directory of the embedded Kafka (processor tables are rebuilt from Kafka at start)")
 	f.IntVar(&cfg.EmbeddedPort, "embedded-port", 19092, "port of the in-process Kafka")
@@ -225,7 +232,7 @@ func tokenCmd() *cobra.Command {
 }
 
 func topicsCmd() *cobra.Command {
-	var brokers, prefix string
+	var brokers, prefix, registryURL string
 	var partitions int32
 	var repl, minInsync int
 	// withAdmin runs fn with an admin client and a context that ends on
@@ -273,7 +280,7 @@ func topicsCmd() *cobra.Command {
 			cl.Close()
 			ctx, cancel := signalContext()
 			defer cancel()
-			return tailTopic(ctx, strings.Split(brokers, ","), topics.New(prefix), args[0], fromStart, follow, limit)
+			return tailTopic(ctx, strings.Split(brokers, ","), topics.New(prefix), registryURL, args[0], fromStart, follow, limit)
 		},
 	}
 	tail.Flags().BoolVar(&fromStart, "from-start", true, "read from the oldest record (false: only new ones)")
@@ -282,6 +289,7 @@ func topicsCmd() *cobra.Command {
 	t := &cobra.Command{Use: "topics", Short: "Create, describe or read Orchard's Kafka topics"}
 	t.PersistentFlags().StringVar(&brokers, "brokers", makeRunBroker, "Kafka brokers, comma-separated (default: the embedded broker of `make run`)")
 	t.PersistentFlags().StringVar(&prefix, "topic-prefix", "", "prefix of every topic and group name")
+	t.PersistentFlags().StringVar(&registryURL, "schema-registry", "", "schema registry of framed records (decoded by the schema id in each); empty: plain Avro")
 	t.AddCommand(create, describe, tail)
 	return t
 }

@@ -37,12 +37,12 @@ func recordOf(set topics.Set, topic string) (schemas.Record, error) {
 	return r, nil
 }
 
-func tailTopic(ctx context.Context, brokers []string, set topics.Set, topic string, fromStart, follow bool, limit int) error {
+func tailTopic(ctx context.Context, brokers []string, set topics.Set, registryURL, topic string, fromStart, follow bool, limit int) error {
 	proto, err := recordOf(set, topic)
 	if err != nil {
 		return err
 	}
-	serde, err := schemas.NewSerde(ctx, os.Getenv("ORCHARD_SCHEMA_REGISTRY"))
+	serde, err := schemas.Open(ctx, schemas.Registry{URL: registryURL, ReadOnly: true})
 	if err != nil {
 		return err
 	}
