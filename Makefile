@@ -4,7 +4,7 @@ GO      ?= go
 BIN     := bin/orchard
 SVC_DIR ?= $(CURDIR)/.cache/services
 
-.PHONY: simulate run build test test-fast test-integration fuzz sqlcheck bench lint services-up services-down clean
+.PHONY: docs docs-examples simulate run build test test-fast test-integration fuzz sqlcheck bench lint services-up services-down clean
 
 run: build
 	scripts/run.sh
@@ -49,6 +49,15 @@ sqlcheck:
 
 bench:
 	scripts/bench.sh
+
+# docs/api.md from api/openapi.yaml (a test fails when they drift).
+docs:
+	$(GO) test ./internal/apidoc -update
+
+# The examples of docs/ marked to run, as written, against a fresh make run
+# (part of test-integration).
+docs-examples:
+	scripts/docs-examples.sh
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -15,6 +15,10 @@ type Metrics struct {
 	// TimersReconciled counts timers the reconciler found missing and
 	// scheduled again, by kind: each one is a lost timer caught.
 	TimersReconciled *prometheus.CounterVec
+	// TimersDue and TimerOldestDue are the ticker's backlog after its
+	// last scan: due timers not fired yet, and how overdue the oldest is.
+	TimersDue      prometheus.Gauge
+	TimerOldestDue prometheus.Gauge
 }
 
 func NewMetrics() *Metrics {
@@ -35,7 +39,13 @@ func NewMetrics() *Metrics {
 			Name: "orchard_timers_reconciled_total", Help: "Timers an assigned or held lead still needed whose row was missing, scheduled again by the reconciler.",
 		}, []string{"kind"}),
 	}
-	reg.MustRegister(m.requests, m.decisions, m.latency, m.TimersReconciled,
+	m.TimersDue = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "orchard_timers_due", Help: "Timers due and not fired yet at the ticker's last scan (this instance's view of the timers table).",
+	})
+	m.TimerOldestDue = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "orchard_timer_oldest_due_seconds", Help: "How far past its due time the oldest due timer was at the ticker's last scan (0: none due).",
+	})
+	reg.MustRegister(m.requests, m.decisions, m.latency, m.TimersReconciled, m.TimersDue, m.TimerOldestDue,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

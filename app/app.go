@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -206,6 +207,13 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 		}
 	}
 
+	var opsReady atomic.Bool
+	if !what.API && cfg.HTTPAddr != "" {
+		if srv, ln, err = startOps(ctx, g, cfg.HTTPAddr, metrics.Registry, &opsReady); err != nil {
+			return fmt.Errorf("http: %w", err)
+		}
+	}
+
 	if what.Sink {
 		if cfg.ClickHouse == "" {
 			slog.Warn("no --clickhouse DSN: running without analytics (events stay on the events topic)")
@@ -250,6 +258,7 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 		if apiServer != nil {
 			apiServer.SetReady()
 		}
+		opsReady.Store(true)
 		if ln != nil {
 			addr = ln.Addr().String()
 		}
@@ -478,6 +487,10 @@ func startTicker(ctx context.Context, g *errgroup.Group, brokers []string, serde
 				recs = append(recs, &kgo.Record{Topic: cfg.Topics.Timers, Key: []byte(k), Value: b})
 			}
 			return produce(ctx, recs)
+		},
+		Backlog: func(due int, oldest time.Duration) {
+			metrics.TimersDue.Set(float64(due))
+			metrics.TimerOldestDue.Set(oldest.Seconds())
 		}}
 	rec := &timer.Reconciler{Clock: cfg.Clock, Every: cfg.ReconcileEvery, Grace: cfg.ReconcileGrace,
 		Overdue: func(upTo time.Time, fn func(schemas.TimerCommand)) error {

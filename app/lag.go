@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -9,7 +10,8 @@ import (
 )
 
 // lagCollector reports each Orchard consumer group's lag per topic at
-// scrape time (records written and not yet committed by the group).
+// scrape time, per partition (records written and not yet committed by
+// the group): one hot or stuck partition shows, not only a total.
 type lagCollector struct {
 	adm    *kadm.Client
 	groups []string
@@ -18,7 +20,7 @@ type lagCollector struct {
 
 func newLagCollector(adm *kadm.Client, groups ...string) *lagCollector {
 	return &lagCollector{adm: adm, groups: groups, desc: prometheus.NewDesc("orchard_consumer_lag",
-		"Records not yet consumed and committed, by consumer group and topic (Goka processors, the ClickHouse sink).", []string{"group", "topic"}, nil)}
+		"Records not yet consumed and committed, by consumer group, topic and partition (Goka processors, the ClickHouse sink).", []string{"group", "topic", "partition"}, nil)}
 }
 
 func (c *lagCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
@@ -34,8 +36,10 @@ func (c *lagCollector) Collect(ch chan<- prometheus.Metric) {
 		if l.Error() != nil {
 			return
 		}
-		for topic, t := range l.Lag.TotalByTopic() {
-			ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(t.Lag), l.Group, topic)
+		for topic, parts := range l.Lag {
+			for p, ml := range parts {
+				ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(ml.Lag), l.Group, topic, strconv.Itoa(int(p)))
+			}
 		}
 	})
 }

@@ -90,9 +90,13 @@ func usedMetrics(t *testing.T) []string {
 func TestDashboardAndAlertMetricsExist(t *testing.T) {
 	n := start(t, Config{})
 	n.mustRep("ana")
+	n.mustRep("bo")
 	n.mustLead("M1", 70)
 	if r := n.call("POST", "/v1/leads/M1/claim", token(t, "ana", auth.RoleRep), nil); r.Status != 200 {
 		t.Fatalf("claim: %d %v", r.Status, r.Body)
+	}
+	if r := n.call("POST", "/v1/leads/M1/claim", token(t, "bo", auth.RoleRep), nil); r.Status != 409 {
+		t.Fatalf("second claim: %d %v", r.Status, r.Body)
 	}
 	serde, _ := schemas.NewSerde(t.Context(), "")
 	bad, _ := serde.Encode(&schemas.LeadIntake{LeadID: "M2", Kind: "qualified", At: time.Now().UnixMilli(), Company: "Acme", Source: "mql", Score: 500})
@@ -113,6 +117,18 @@ func TestDashboardAndAlertMetricsExist(t *testing.T) {
 		}
 		if len(missing) > 0 {
 			return fmt.Errorf("served /metrics lacks %v", missing)
+		}
+		for _, series := range []string{
+			// Process-wide counters (other tests of this process count
+			// into them too): the series must exist with its labels.
+			`orchard_dead_letters_total{reason="invalid",topic="` + n.cfg.Topics.LeadsIntake + `"} `,
+			`orchard_refusals_total{code="already_claimed",type="claim_refused"} `,
+			`orchard_saga_hop_seconds_count{hop="rep/claim_requested"} `,
+			`orchard_saga_hop_seconds_count{hop="lead/claim_reserved"} `,
+		} {
+			if !strings.Contains(string(b), series) {
+				return fmt.Errorf("served /metrics lacks %s", series)
+			}
 		}
 		return nil
 	})

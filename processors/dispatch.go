@@ -47,7 +47,7 @@ func (p *Dispatch) command(ctx goka.Context, msg any) {
 		return
 	}
 	if c.Pool != ctx.Key() {
-		p.deadLetter(ctx, raw, fmt.Errorf("record key %q does not match pool %q", ctx.Key(), c.Pool))
+		p.deadLetter(ctx, raw, classed{"key_mismatch", fmt.Errorf("record key %q does not match pool %q", ctx.Key(), c.Pool)})
 		return
 	}
 	var cur *dispatch.Pool
@@ -61,9 +61,10 @@ func (p *Dispatch) command(ctx goka.Context, msg any) {
 	case schemas.AutoAssign, schemas.Reassign:
 		r = dispatch.Offer(cur, c)
 	default:
-		p.deadLetter(ctx, raw, fmt.Errorf("unknown dispatch command type %q", c.Type))
+		p.deadLetter(ctx, raw, classed{"unknown_type", fmt.Errorf("unknown dispatch command type %q", c.Type)})
 		return
 	}
+	observeHop("dispatch", c.Type, ctx.Timestamp())
 	s := p.step()
 	if r.State != nil {
 		s.set(r.State, PoolCodec)

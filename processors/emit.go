@@ -2,8 +2,10 @@ package processors
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -91,7 +93,7 @@ func (s *step) write(ctx goka.Context, raw []byte) bool {
 		}
 	}
 	if s.err != nil {
-		s.o.deadLetter(ctx, raw, fmt.Errorf("not applied: %w", s.err))
+		s.o.deadLetter(ctx, raw, classed{"not_applied", fmt.Errorf("not applied: %w", s.err)})
 		return false
 	}
 	if s.state != nil {
@@ -106,6 +108,9 @@ func (s *step) write(ctx goka.Context, raw []byte) bool {
 	logging := slog.Default().Enabled(context.Background(), slog.LevelInfo)
 	for _, ev := range s.written {
 		eventsEmitted.WithLabelValues(ev.Type).Inc()
+		if strings.HasSuffix(ev.Type, "_refused") {
+			refusals.WithLabelValues(ev.Type, refusalCode(ev.Reason)).Inc()
+		}
 		if logging && ownershipEvents[ev.Type] {
 			logDecision(ev)
 		}
@@ -206,12 +211,32 @@ func (o out) deadLetter(ctx goka.Context, raw []byte, reason error) {
 		ctx.Fail(fmt.Errorf("encode a dead letter: %w", err))
 	}
 	ctx.Emit(goka.Stream(o.t.DeadLetter), string(key), b)
-	deadLetters.WithLabelValues(string(ctx.Topic())).Inc()
+	deadLetters.WithLabelValues(string(ctx.Topic()), reasonOf(reason)).Inc()
 	// The reason only (what failed and where), never the record's bytes.
 	if deadLetterLog.allow(time.Now()) {
 		slog.Warn("dead letter", "topic", ctx.Topic(), "partition", ctx.Partition(), "offset", ctx.Offset(), "bytes", len(raw),
 			"reason", truncate(reason.Error(), 300))
 	}
+}
+
+// classed gives a dead letter's error its reason class for the metric
+// (the message stays the error's own).
+type classed struct {
+	class string
+	error
+}
+
+func (c classed) Unwrap() error { return c.error }
+
+// reasonOf is the class of a dead letter's error: tombstone, undecodable,
+// too_large, key_mismatch, unknown_type, not_applied; any other is a
+// record that failed validation (invalid).
+func reasonOf(err error) string {
+	var c classed
+	if errors.As(err, &c) {
+		return c.class
+	}
+	return "invalid"
 }
 
 // deadLetterLog bounds the dead-letter lines: a flood of bad records (one
@@ -254,12 +279,19 @@ func truncate(s string, n int) string {
 // fields over their bounds) and reports false.
 func (o out) decode(ctx goka.Context, msg any, r schemas.Record) ([]byte, bool) {
 	raw := bytesOf(msg)
-	err := o.serde.Decode(ctx.Context(), raw, r)
-	if err == nil {
-		err = schemas.CheckBounds(r)
+	if err := o.serde.Decode(ctx.Context(), raw, r); err != nil {
+		class := "undecodable"
+		switch {
+		case errors.Is(err, schemas.ErrEmpty):
+			class = "tombstone"
+		case errors.Is(err, schemas.ErrBounds):
+			class = "too_large"
+		}
+		o.deadLetter(ctx, raw, classed{class, err})
+		return raw, false
 	}
-	if err != nil {
-		o.deadLetter(ctx, raw, err)
+	if err := schemas.CheckBounds(r); err != nil {
+		o.deadLetter(ctx, raw, classed{"too_large", err})
 		return raw, false
 	}
 	return raw, true

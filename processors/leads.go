@@ -79,7 +79,7 @@ func (p *Leads) intake(ctx goka.Context, msg any) {
 		return
 	}
 	if in.LeadID != ctx.Key() {
-		p.deadLetter(ctx, raw, fmt.Errorf("record key %q does not match lead_id %q", ctx.Key(), in.LeadID))
+		p.deadLetter(ctx, raw, classed{"key_mismatch", fmt.Errorf("record key %q does not match lead_id %q", ctx.Key(), in.LeadID)})
 		return
 	}
 	if fe := lead.ValidateIntake(in, p.machine.Limits); fe != nil {
@@ -97,7 +97,7 @@ func (p *Leads) command(ctx goka.Context, msg any) {
 		return
 	}
 	if c.LeadID != ctx.Key() {
-		p.deadLetter(ctx, raw, fmt.Errorf("record key %q does not match lead_id %q", ctx.Key(), c.LeadID))
+		p.deadLetter(ctx, raw, classed{"key_mismatch", fmt.Errorf("record key %q does not match lead_id %q", ctx.Key(), c.LeadID)})
 		return
 	}
 	cur := currentLead(ctx)
@@ -126,9 +126,10 @@ func (p *Leads) command(ctx goka.Context, msg any) {
 	case schemas.TimerFired:
 		r = m.TimerFired(cur, c.Timer, c.Seq, c.At)
 	default:
-		p.deadLetter(ctx, raw, fmt.Errorf("unknown lead command type %q", c.Type))
+		p.deadLetter(ctx, raw, classed{"unknown_type", fmt.Errorf("unknown lead command type %q", c.Type)})
 		return
 	}
+	observeHop("lead", c.Type, ctx.Timestamp())
 	applied := p.apply(ctx, raw, r, ver)
 	if !applied && (c.Type == schemas.ClaimReserved || c.Type == schemas.ClaimCancelled) {
 		// The rep holds quota for this claim until the lead answers: answer,

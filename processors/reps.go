@@ -87,7 +87,7 @@ func (p *Reps) upsert(ctx goka.Context, msg any) {
 		return
 	}
 	if u.RepID != ctx.Key() {
-		p.deadLetter(ctx, raw, fmt.Errorf("record key %q does not match rep_id %q", ctx.Key(), u.RepID))
+		p.deadLetter(ctx, raw, classed{"key_mismatch", fmt.Errorf("record key %q does not match rep_id %q", ctx.Key(), u.RepID)})
 		return
 	}
 	if fe := rep.ValidateUpsert(u); fe != nil {
@@ -105,14 +105,15 @@ func (p *Reps) command(ctx goka.Context, msg any) {
 		return
 	}
 	if c.RepID != ctx.Key() {
-		p.deadLetter(ctx, raw, fmt.Errorf("record key %q does not match rep_id %q", ctx.Key(), c.RepID))
+		p.deadLetter(ctx, raw, classed{"key_mismatch", fmt.Errorf("record key %q does not match rep_id %q", ctx.Key(), c.RepID)})
 		return
 	}
 	h, ok := repHandlers[c.Type]
 	if !ok {
-		p.deadLetter(ctx, raw, fmt.Errorf("unknown rep command type %q", c.Type))
+		p.deadLetter(ctx, raw, classed{"unknown_type", fmt.Errorf("unknown rep command type %q", c.Type)})
 		return
 	}
+	observeHop("rep", c.Type, ctx.Timestamp())
 	m, ver := p.now()
 	p.apply(ctx, raw, h(m, currentRep(ctx), c), ver)
 	if c.Type == schemas.TimerFired {

@@ -62,11 +62,11 @@ func (p *Timers) command(ctx goka.Context, msg any) {
 	switch c.Type {
 	case schemas.TimerSchedule:
 		if c.Target != timer.TargetLead && c.Target != timer.TargetRep {
-			p.deadLetter(ctx, raw, fmt.Errorf("timer %s: unknown target %q", c.TimerID, c.Target))
+			p.deadLetter(ctx, raw, classed{"unknown_type", fmt.Errorf("timer %s: unknown target %q", c.TimerID, c.Target)})
 			return
 		}
 		if ctx.Key() != timer.Key(c) {
-			p.deadLetter(ctx, raw, fmt.Errorf("timer record key %q is not %q", ctx.Key(), timer.Key(c)))
+			p.deadLetter(ctx, raw, classed{"key_mismatch", fmt.Errorf("timer record key %q is not %q", ctx.Key(), timer.Key(c))})
 			return
 		}
 		// A schedule replayed after the timer fired brings the row back;
@@ -79,6 +79,9 @@ func (p *Timers) command(ctx goka.Context, msg any) {
 			return // done already
 		}
 		t := *v.(*schemas.TimerCommand)
+		if t.FiredAt == 0 && t.DueAt > 0 {
+			timerFireLag.Observe(max(float64(c.At-t.DueAt)/1000, 0)) // the first fire only
+		}
 		if t.FiredAt != 0 && c.At != t.FiredAt && c.At-t.FiredAt < timer.Refire.Milliseconds() {
 			return // another instance's ticker fired it just now; a replay of this very fire (same At) emits again
 		}
@@ -98,7 +101,7 @@ func (p *Timers) command(ctx goka.Context, msg any) {
 		}
 		s.del = true
 	default:
-		p.deadLetter(ctx, raw, fmt.Errorf("unknown timer command type %q", c.Type))
+		p.deadLetter(ctx, raw, classed{"unknown_type", fmt.Errorf("unknown timer command type %q", c.Type)})
 		return
 	}
 	s.write(ctx, raw)

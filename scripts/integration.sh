@@ -35,4 +35,6 @@ if grep -q -- '--- SKIP' "$work/test.log"; then
 fi
 echo "== the same SQL on a current ClickHouse (chDB)"
 scripts/sqlcheck.sh
+echo "== the documentation's examples, as written, against make run"
+scripts/docs-examples.sh
 echo "integration tests passed against: $kafka_line; ClickHouse on 127.0.0.1:$chport"

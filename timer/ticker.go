@@ -24,14 +24,29 @@ type Ticker struct {
 	// Every is the scan period; timers fire within Every (plus the trip
 	// through Kafka) of their due time. Default 200 ms.
 	Every time.Duration
+	// Backlog, when set, hears after every scan how many timers were due
+	// and how far past its due time the oldest was (0 when none).
+	Backlog func(due int, oldest time.Duration)
 }
 
 // Tick asks every due timer to fire and returns how many.
 func (t *Ticker) Tick(ctx context.Context) (int, error) {
 	now := t.Clock.Now()
 	due, err := t.Table.DueTimers(now)
-	if err != nil || len(due) == 0 {
+	if err != nil {
 		return 0, err
+	}
+	if t.Backlog != nil {
+		var oldest time.Duration
+		for _, k := range due {
+			if at, err := BucketTime(k); err == nil && now.Sub(at) > oldest {
+				oldest = now.Sub(at)
+			}
+		}
+		t.Backlog(len(due), oldest)
+	}
+	if len(due) == 0 {
+		return 0, nil
 	}
 	return len(due), t.Fire(ctx, due, now)
 }

@@ -52,3 +52,29 @@ func TestTickerFiresOnlyDueTimers(t *testing.T) {
 		t.Fatalf("fired %v", fired)
 	}
 }
+
+// The ticker reports its backlog after every scan: how many timers are due
+// and how overdue the oldest is (zero once none is).
+func TestTickerReportsBacklog(t *testing.T) {
+	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	vc := clock.NewVirtual(start)
+	tb := table{Key(New(Hold, TargetLead, "a", 1, start.Add(time.Second).UnixMilli(), 0)), Key(New(SLA, TargetLead, "b", 1, start.Add(3*time.Second).UnixMilli(), 0))}
+	var due int
+	var oldest time.Duration
+	tk := &Ticker{Clock: vc, Table: tb, Fire: func(context.Context, []string, time.Time) error { return nil },
+		Backlog: func(n int, o time.Duration) { due, oldest = n, o }}
+	vc.Advance(10 * time.Second)
+	if _, err := tk.Tick(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if due != 2 || oldest != 9*time.Second {
+		t.Fatalf("backlog %d, oldest %s; want 2, 9s", due, oldest)
+	}
+	tk.Table = table{}
+	if _, err := tk.Tick(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if due != 0 || oldest != 0 {
+		t.Fatalf("after the fire: backlog %d, oldest %s", due, oldest)
+	}
+}

@@ -62,7 +62,7 @@ ORCHARD_DECISION_TIMEOUT; a flag on the command line wins.`,
 		slog.SetDefault(slog.New(h))
 		return nil
 	}
-	r.AddCommand(serveCmd("run", "Run every component in one process (embedded Kafka without --brokers)", app.All),
+	r.AddCommand(schemasCmd(), serveCmd("run", "Run every component in one process (embedded Kafka without --brokers)", app.All),
 		serveCmd("processor", "Run only the Goka processors (needs --brokers)", app.Components{Processors: true}),
 		serveCmd("api", "Run only the HTTP API (needs --brokers)", app.Components{API: true}),
 		serveCmd("sink", "Run only the ClickHouse sink (needs --brokers and --clickhouse)", app.Components{Sink: true}),
@@ -188,7 +188,11 @@ func serveCmd(use, short string, what app.Components) *cobra.Command {
 	f.StringVar(&cfg.ClickHouse, "clickhouse", "", "ClickHouse DSN (native protocol), e.g. clickhouse://127.0.0.1:9000/orchard; empty: no analytics")
 	f.StringVar(&cfg.RegistryURL, "schema-registry", "", "Confluent-compatible schema registry URL: schemas registered (BACKWARD) at start, records framed with their schema id; empty: plain Avro without framing")
 	f.StringVar(&subjects, "schema-subjects", "record", "registry subject of each schema: record (orchard.LeadIntake, one per record type) or topic (leads.intake-value, one per topic)")
-	f.StringVar(&cfg.HTTPAddr, "http", "127.0.0.1:8080", "HTTP listen address")
+	if what.API {
+		f.StringVar(&cfg.HTTPAddr, "http", "127.0.0.1:8080", "HTTP listen address of the API (also /metrics and /healthz)")
+	} else {
+		f.StringVar(&cfg.HTTPAddr, "http", "", "listen address of /metrics and /healthz for this instance; empty: none")
+	}
 	f.StringVar(&cfg.DataDir, "data", ".orchard", "data directory of the embedded Kafka (processor tables are rebuilt from Kafka at start)")
 	f.IntVar(&cfg.EmbeddedPort, "embedded-port", 19092, "port of the in-process Kafka")
 	f.Int32Var(&cfg.Partitions, "partitions", 8, "partitions of every topic Orchard creates")

@@ -16,25 +16,18 @@ import (
 	"github.com/orchard-leads/orchard/topics"
 )
 
-// recordOf names the record type each topic carries.
+// recordOf is a zero record of the type a topic carries (topics.Spec.Value).
 func recordOf(set topics.Set, topic string) (schemas.Record, error) {
-	m := map[string]schemas.Record{
-		set.LeadsIntake: &schemas.LeadIntake{}, set.LeadCmds: &schemas.LeadCommand{},
-		set.RepsIntake: &schemas.RepUpsert{}, set.RepCmds: &schemas.RepCommand{},
-		set.Assignments: &schemas.Assignment{}, set.Decisions: &schemas.Decision{},
-		set.Events: &schemas.Event{}, set.DeadLetter: &schemas.DeadLetter{},
+	if file, ok := set.ValueSchemas()[topic]; ok {
+		return schemas.NewRecord(file), nil
 	}
-	r, ok := m[topic]
-	if !ok {
-		var names []string
-		for _, s := range set.All() {
-			if _, ok := m[s.Name]; ok {
-				names = append(names, s.Name)
-			}
+	var names []string
+	for _, s := range set.All() {
+		if s.Value != "" {
+			names = append(names, s.Name)
 		}
-		return nil, fmt.Errorf("topic %q carries no Orchard record; one of: %s", topic, strings.Join(names, ", "))
 	}
-	return r, nil
+	return nil, fmt.Errorf("topic %q carries no Orchard record; one of: %s", topic, strings.Join(names, ", "))
 }
 
 func tailTopic(ctx context.Context, brokers []string, set topics.Set, registryURL, topic string, fromStart, follow bool, limit int) error {
