@@ -212,8 +212,8 @@ func TestMigrationToEventsByPeriodKeepsTheEvents(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	applied, err := Migrate(ctx, conn)
-	if err != nil || len(applied) == 0 || applied[0] != "0004_events_by_period.sql" {
+	applied, err := migrate(ctx, conn, 4)
+	if err != nil || len(applied) != 1 || applied[0] != "0004_events_by_period.sql" {
 		t.Fatalf("applied %v: %v", applied, err)
 	}
 	var n uint64
@@ -233,5 +233,24 @@ func TestMigrationToEventsByPeriodKeepsTheEvents(t *testing.T) {
 	var leads uint64
 	if err := conn.QueryRow(ctx, "SELECT leads FROM rep_day_v WHERE rep_id = 'ana'").Scan(&leads); err != nil || leads != 1 {
 		t.Fatalf("rep_day_v: %d (%v)", leads, err)
+	}
+
+	// Migration 0005: the daily rollups start with the rows there are, and
+	// the turn that ana's contact closed gets its contact_wait.
+	if applied, err := Migrate(ctx, conn); err != nil || len(applied) != 1 || applied[0] != "0005_daily_rollups.sql" {
+		t.Fatalf("applied %v: %v", applied, err)
+	}
+	var waits uint64
+	var waitMs int64
+	if err := conn.QueryRow(ctx, "SELECT count(), sum(value) FROM events WHERE type = 'contact_wait' AND rep_id = 'ana'").Scan(&waits, &waitMs); err != nil ||
+		waits != 1 || waitMs != evs[2].At-evs[1].At {
+		t.Fatalf("contact_wait backfilled: %d rows, %d ms (%v)", waits, waitMs, err)
+	}
+	var rolled, picks uint64
+	if err := conn.QueryRow(ctx, "SELECT sum(n) FROM wait_day WHERE rep_id = 'ana'").Scan(&rolled); err != nil || rolled != 1 {
+		t.Fatalf("wait_day: %d (%v)", rolled, err)
+	}
+	if err := conn.QueryRow(ctx, "SELECT sum(n) FROM assign_day WHERE rep_id = 'ana'").Scan(&picks); err != nil || picks != 1 {
+		t.Fatalf("assign_day: %d (%v)", picks, err)
 	}
 }

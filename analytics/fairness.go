@@ -23,6 +23,12 @@ type Period struct {
 // Fairness reads the period's figures from ClickHouse and evaluates them
 // under the policy's fairness thresholds (package fairness).
 func Fairness(ctx context.Context, conn driver.Conn, pol policy.Policy, p Period) (fairness.Report, error) {
+	return fairnessFrom(ctx, conn, pol, p, Query)
+}
+
+// fairnessFrom is Fairness with the SQL of each query from sql (a test
+// runs the report on the raw-events queries it replaced to compare).
+func fairnessFrom(ctx context.Context, conn driver.Conn, pol policy.Policy, p Period, sql func(string) string) (fairness.Report, error) {
 	args := queryArgs(pol, p)
 	reps := map[string]*fairness.Rep{}
 	rep := func(id string) *fairness.Rep {
@@ -93,19 +99,21 @@ func Fairness(ctx context.Context, conn driver.Conn, pol policy.Policy, p Period
 			return nil
 		}},
 		{"fairness_mix", func(rows driver.Rows) error {
-			var id, source, size string
-			var n uint64
-			if err := rows.Scan(&id, &source, &size, &n); err != nil {
+			var id, source string
+			var n [4]uint64 // by size band
+			if err := rows.Scan(&id, &source, &n[0], &n[1], &n[2], &n[3]); err != nil {
 				return err
 			}
-			if id == "" {
-				pool.Sources[source] += int(n)
-				pool.Sizes[size] += int(n)
-				return nil
+			sources, sizes := pool.Sources, pool.Sizes
+			if id != "" {
+				sources, sizes = rep(id).Sources, rep(id).Sizes
 			}
-			r := rep(id)
-			r.Sources[source] += int(n)
-			r.Sizes[size] += int(n)
+			for i, band := range sizeBands {
+				if n[i] > 0 {
+					sources[source] += int(n[i])
+					sizes[band] += int(n[i])
+				}
+			}
 			return nil
 		}},
 		{"fairness_aged", func(rows driver.Rows) error {
@@ -117,14 +125,14 @@ func Fairness(ctx context.Context, conn driver.Conn, pol policy.Policy, p Period
 			return nil
 		}},
 		{"fairness_daily", func(rows driver.Rows) error {
-			var day time.Time
+			var day uint32 // a UTC day number
 			var id string
 			var n uint64
 			var sum int64
 			if err := rows.Scan(&day, &id, &n, &sum); err != nil {
 				return err
 			}
-			key := day.Format("2006-01-02")
+			key := time.Unix(int64(day)*86400, 0).UTC().Format("2006-01-02")
 			if len(days) == 0 || days[len(days)-1].Day != key {
 				days = append(days, fairness.Day{Day: key, Leads: map[string]int{}, Scores: map[string]int{}})
 			}
@@ -145,7 +153,7 @@ func Fairness(ctx context.Context, conn driver.Conn, pol policy.Policy, p Period
 		}},
 	}
 	for _, q := range queries {
-		rows, err := conn.Query(ctx, Query(q.name), args...)
+		rows, err := conn.Query(ctx, sql(q.name), args...)
 		if err != nil {
 			return fairness.Report{}, fmt.Errorf("%s: %w", q.name, err)
 		}
@@ -181,17 +189,42 @@ func Fairness(ctx context.Context, conn driver.Conn, pol policy.Policy, p Period
 
 // queryArgs are the named parameters of the fairness queries: @since,
 // @until (rounded up to the second: events are stored by the second, so
-// an event in the period's last second counts), @aged_ms, and @end_ms (the
-// period's end, or now if that is sooner).
+// an event in the period's last second counts), @aged_ms, @end_ms (the
+// period's end, or now if that is sooner) and the split of the period
+// into whole UTC days [@d1, @d2), read from the daily rollups, and its
+// edges [@since, @t1) and [@t2, @until), read from events; @end_day and
+// @end_day_ms are the day of @end_ms and its start.
 func queryArgs(pol policy.Policy, p Period) []any {
-	end := min(p.Until.UnixMilli(), time.Now().UnixMilli())
+	end := max(min(p.Until.UnixMilli(), time.Now().UnixMilli()), 0)
+	since := p.Since.UTC().Truncate(time.Second)
 	until := p.Until.UTC().Truncate(time.Second)
 	if until.Before(p.Until) {
 		until = until.Add(time.Second)
 	}
-	return []any{clickhouse.Named("since", p.Since.UTC().Truncate(time.Second)), clickhouse.Named("until", until),
+	d1, d2, t1, t2 := wholeDays(since, until)
+	endDay := end / dayMs
+	return []any{clickhouse.Named("since", since), clickhouse.Named("until", until),
 		clickhouse.Named("aged_ms", uint64(pol.Lead.AgedAfter.D().Milliseconds())),
-		clickhouse.Named("end_ms", uint64(max(end, 0)))}
+		clickhouse.Named("end_ms", uint64(end)),
+		clickhouse.Named("d1", d1), clickhouse.Named("d2", d2), clickhouse.Named("t1", t1), clickhouse.Named("t2", t2),
+		clickhouse.Named("end_day", uint32(endDay)), clickhouse.Named("end_day_ms", uint64(endDay*dayMs))}
+}
+
+const dayMs = 24 * 60 * 60 * 1000
+
+// sizeBands name the company-size columns of fairness_mix, in order.
+var sizeBands = [4]string{"1-49", "50-249", "250-999", "1000+"}
+
+// wholeDays splits [since, until) into the whole UTC days [d1, d2) it
+// covers (day numbers since the epoch) and the edges [since, t1) and
+// [t2, until). A period with no whole day is all edge: t1 = t2 = until.
+func wholeDays(since, until time.Time) (d1, d2 uint32, t1, t2 time.Time) {
+	first := (since.Unix() + 86399) / 86400
+	last := until.Unix() / 86400
+	if first < 0 || first >= last {
+		return 0, 0, until, until
+	}
+	return uint32(first), uint32(last), time.Unix(first*86400, 0).UTC(), time.Unix(last*86400, 0).UTC()
 }
 
 func add(a, b fairness.Counts) fairness.Counts {

@@ -13,9 +13,10 @@ import (
 
 // Generate writes about n synthetic events into ClickHouse through the
 // sink's insert path (so the rollups fill as they do in production): the
-// lives of n/4.5 leads spread over the days before end — qualified, now and
-// then refused to a rep, given to one of 200 reps by a pick or an auto
-// method, contacted, closed — with sources, scores and sizes. Seeded: the
+// lives of about n/5 leads spread over the days before end — qualified, now
+// and then refused to a rep, given to one of 200 reps by a pick or an auto
+// method, contacted (closing the rep's turn), closed — with sources, scores
+// and sizes. Seeded: the
 // same seed, the same events. For benchmarks and for trying the analyst
 // views on a realistic volume.
 func Generate(ctx context.Context, conn driver.Conn, n, days int, end time.Time, seed uint64) error {
@@ -79,6 +80,12 @@ func Generate(ctx context.Context, conn driver.Conn, n, days int, end time.Time,
 		}
 		contact := owned + 300_000 + rng.Int64N(3*3_600_000)
 		if err := ev("contacted", contact, func(e *schemas.Event) { e.RepID, e.Method, e.Value = rep, method, contact-owned }); err != nil {
+			return err
+		}
+		// The rep's turn, closed by the contact (lead/wait.go).
+		if err := ev(schemas.ContactWait, owned, func(e *schemas.Event) {
+			e.RepID, e.Method, e.Value, e.Until = rep, method, contact-owned, contact
+		}); err != nil {
 			return err
 		}
 		if rng.IntN(10) < 8 {

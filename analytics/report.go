@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/orchard-leads/orchard/fairness"
@@ -72,7 +73,10 @@ func LeadVolume(ctx context.Context, conn driver.Conn, since time.Time) ([]RepVo
 
 // Guardrails runs guardrails_per_rep.
 func Guardrails(ctx context.Context, conn driver.Conn, since time.Time) ([]Guardrail, error) {
-	rows, err := conn.Query(ctx, Query("guardrails_per_rep"), since.UTC())
+	since = since.UTC().Truncate(time.Second)
+	first := (since.Unix() + 86399) / 86400 // the first whole day from since
+	rows, err := conn.Query(ctx, Query("guardrails_per_rep"), clickhouse.Named("since", since),
+		clickhouse.Named("d1", uint32(max(first, 0))), clickhouse.Named("t1", time.Unix(max(first, 0)*86400, 0).UTC()))
 	if err != nil {
 		return nil, fmt.Errorf("guardrails_per_rep: %w", err)
 	}

@@ -164,7 +164,9 @@ func (s *Sink) flush(ctx context.Context, cl *kgo.Client, recs []*kgo.Record) bo
 	sinkBatch.Observe(float64(len(inserted.events)))
 	now := time.Now().UnixMilli()
 	for i := range inserted.events {
-		if age := now - inserted.events[i].At; age >= 0 && i%64 == 0 { // a sample: the histogram, not a cost per row
+		// A sample: the histogram, not a cost per row. A contact_wait is
+		// dated at the turn it closes, not at its decision.
+		if age := now - inserted.events[i].At; age >= 0 && i%64 == 0 && inserted.events[i].Type != schemas.ContactWait {
 			sinkQueryable.Observe(float64(age) / 1000)
 		}
 	}

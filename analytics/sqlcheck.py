@@ -32,8 +32,12 @@ def main():
             "('q1', 'qualified', now(), 1, 'L1', '', '', 90, 'mql', 300, 0, 0), "
             "('e3', 'contacted', now(), 3, 'L1', 'ana', 'cherry_pick', 90, 'mql', 300, 60000, 0), "
             "('e4', 'outcome', now(), 4, 'L1', 'ana', 'cherry_pick', 90, 'mql', 300, 0, 1)")
+    # Whole days [@d1, @d2) from the rollups, edges from events: the
+    # period below puts today's rows in the edge [@t2, @until).
     params = {"@since": "toDateTime('2000-01-01 00:00:00')", "@until": "toDateTime('2100-01-01 00:00:00')",
-              "@aged_ms": "86400000", "@end_ms": "4102444800000"}
+              "@aged_ms": "86400000", "@end_day_ms": "4102444800000", "@end_day": "47482", "@end_ms": "4102444800000",
+              "@d1": "10957", "@d2": "toUInt32(toUInt32(now()) / 86400)", "@t1": "toDateTime('2000-01-01 00:00:00')",
+              "@t2": "toDateTime(toUInt32(toUInt32(now()) / 86400) * 86400)"}
     for f in sorted((here / "queries").glob("*.sql")):
         sql = f.read_text().replace("?", "toDateTime('2000-01-01 00:00:00')")
         for name, value in params.items():

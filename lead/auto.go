@@ -66,6 +66,7 @@ func (m Machine) Assign(cur *Lead, c schemas.LeadCommand) Result {
 	l.ClaimRequest, l.Epoch = c.RequestID, l.Epoch+1
 	l.Status, l.Owner, l.Method, l.ClaimedAt, l.Accepted, l.ContactedAt = Assigned, c.RepID, c.Method, c.At, false, 0
 	l.SLADueAt = c.At + m.Policy.SLA.FirstContact.D().Milliseconds()
+	l.gotBy(c.RepID, c.At)
 	r := m.assigned(l)
 	r.State = l
 	return r
@@ -191,6 +192,7 @@ func (m Machine) managerAssign(cur *Lead, c schemas.LeadCommand) Result {
 	n.Status, n.Owner, n.Method, n.ClaimedAt, n.Accepted, n.ContactedAt = Assigned, c.RepID, Manager, c.At, true, 0
 	n.SLADueAt = c.At + m.Policy.SLA.FirstContact.D().Milliseconds()
 	n.Reason = "assigned by " + c.By
+	n.gotBy(c.RepID, c.At)
 	r := pre.then(m.assigned(n))
 	r.State = n
 	r.Decision = m.assignDecision(n, c)

@@ -196,6 +196,7 @@ func (m Machine) claimOnce(cur *Lead, c Pick) Result {
 		n.Epoch++
 		n.ClaimedAt, n.ClaimRequest = c.At, c.RequestID
 		n.SLADueAt = c.At + m.Policy.SLA.FirstContact.D().Milliseconds()
+		n.gotBy(c.Rep, c.At)
 		r := pre.then(m.won(n, c))
 		r.State = n
 		return r

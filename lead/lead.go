@@ -98,6 +98,10 @@ type Lead struct {
 	ContactedAt   int64    `json:"contacted_at,omitempty"`
 	PreviousOwner string   `json:"previous_owner,omitempty"`
 	Missed        []string `json:"missed,omitempty"` // reps who missed this lead's SLA
+	// Waits are the reps that got the lead since its last contact, with
+	// when: the next contact closes each one with a contact_wait event (the
+	// wait a rep's turn cost the lead, reassignments included).
+	Waits []Wait `json:"waits,omitempty"`
 
 	// Seen remembers the last picks (claims and opens) and their answers:
 	// Goka is at-least-once and after a crash a pick can come again when the
@@ -332,6 +336,7 @@ func (m Machine) event(l *Lead, typ, id string, at int64) schemas.Event {
 func (l *Lead) clone() *Lead {
 	c := *l
 	c.Missed = append([]string(nil), l.Missed...)
+	c.Waits = append([]Wait(nil), l.Waits...)
 	c.Seen = append([]Seen(nil), l.Seen...)
 	return &c
 }

@@ -49,7 +49,7 @@ func (m Machine) Contact(cur *Lead, r Report) Result {
 	ev := m.event(l, "contacted", fmt.Sprintf("%s/%d/contacted", l.ID, l.Epoch), r.At)
 	ev.RepID, ev.Method, ev.RequestID, ev.Value = l.Owner, l.Method, r.RequestID, r.At-l.ClaimedAt // claim-to-contact ms
 	ev.Reason = "by " + r.ByRole
-	res := Result{State: l, Decision: m.reportOK(l, r), Events: []schemas.Event{ev},
+	res := Result{State: l, Decision: m.reportOK(l, r), Events: append([]schemas.Event{ev}, m.closeWaits(l, r.At)...),
 		ToReps: []schemas.RepCommand{{RepID: l.Owner, RequestID: ev.EventID, Type: schemas.LeadContacted, At: r.At, LeadID: l.ID, Value: ev.Value}}}
 	if autoMethod(l.Method) && !l.Accepted { // contacting an auto-assigned lead accepts it
 		l.Accepted = true

@@ -226,6 +226,10 @@ func (*DeadLetter) schemaFile() string      { return "dead_letter.avsc" }
 func (*TimerCommand) schemaFile() string    { return "timer.avsc" }
 func (*DispatchCommand) schemaFile() string { return "dispatch.avsc" }
 
+// ContactWait is the event that closes a rep's turn with a lead at its
+// next contact; it is dated at the start of the turn (package lead, wait.go).
+const ContactWait = "contact_wait"
+
 // NewRecord returns a zero record of the type a schema file describes, or
 // nil (for tools that decode a topic by its topics.Spec.Value).
 func NewRecord(file string) Record {
