@@ -3,6 +3,7 @@ package api
 import (
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/storage"
@@ -19,7 +20,12 @@ type LeadIndex struct {
 	leads    map[string]indexEntry
 	byStatus map[lead.Status]map[string]struct{}
 	byOwner  map[string]map[string]struct{}
+	changes  atomic.Uint64 // +1 on every change of a lead's status or owner
 }
+
+// Changes counts the changes of any lead's status or owner: the live
+// pages refresh when it moves.
+func (x *LeadIndex) Changes() uint64 { return x.changes.Load() }
 
 type indexEntry struct {
 	status lead.Status
@@ -53,6 +59,10 @@ func (x *LeadIndex) Update(ctx goka.UpdateContext, s storage.Storage, key string
 func (x *LeadIndex) put(id string, l *lead.Lead) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	if old, ok := x.leads[id]; !ok && l == nil || ok && l != nil && old.status == l.Status && old.owner == l.Owner {
+		return
+	}
+	x.changes.Add(1)
 	if old, ok := x.leads[id]; ok {
 		delete(x.byStatus[old.status], id)
 		if old.owner != "" {

@@ -96,6 +96,7 @@ func (s *Server) Handler() http.Handler {
 		r.With(s.roles(auth.RoleRep, auth.RoleIntegration)).Post("/leads/{lead_id}/contact", s.contact)
 		r.With(s.roles(auth.RoleIntegration)).Post("/leads/{lead_id}/outcome", s.outcome)
 		r.With(s.roles(auth.RoleRep, auth.RoleManager)).Get("/reps/{rep_id}/status", s.repStatus)
+		r.With(s.roles(auth.RoleRep, auth.RoleManager)).Get("/reps/{rep_id}/leads", s.repLeads)
 		r.With(s.roles(auth.RoleManager)).Post("/reps/{rep_id}/lift-suspension", s.liftSuspension)
 		r.With(s.roles(auth.RoleManager)).Put("/reps/{rep_id}/quotas", s.setQuotas)
 		r.With(s.roles(auth.RoleManager, auth.RoleIntegration, auth.RoleRep)).Get("/leads/{lead_id}", s.getLead)

@@ -6,6 +6,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/go-chi/chi/v5"
+
+	"github.com/orchard-leads/orchard/auth"
 	"github.com/orchard-leads/orchard/lead"
 	"github.com/orchard-leads/orchard/rep"
 )
@@ -124,4 +127,31 @@ func (s *Server) leadRow(l *lead.Lead, now time.Time) LeadRow {
 		row.Updated = rfc3339(l.ClaimedAt)
 	}
 	return row
+}
+
+// repLeads are the leads a rep owns now (assigned or contacted), for the
+// rep itself and managers: "my leads" with their SLA due times.
+func (s *Server) repLeads(w http.ResponseWriter, r *http.Request) {
+	c := caller(r)
+	repID := chi.URLParam(r, "rep_id")
+	if c.Role == auth.RoleRep && c.Subject != repID {
+		writeError(w, 403, "forbidden", "a rep sees only its own leads")
+		return
+	}
+	now := s.Now()
+	out := []LeadRow{}
+	for _, st := range []lead.Status{lead.Assigned, lead.Contacted} {
+		ids, _ := s.Store.LeadIndex().Query(st, repID, "", maxPage)
+		for _, id := range ids {
+			l, err := s.Store.Lead(id)
+			if err != nil {
+				writeError(w, 503, "unavailable", err.Error())
+				return
+			}
+			if l != nil && l.Owner == repID {
+				out = append(out, s.leadRow(l, now))
+			}
+		}
+	}
+	writeJSON(w, 200, map[string]any{"leads": out})
 }

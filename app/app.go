@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -36,6 +37,7 @@ import (
 	"github.com/orchard-leads/orchard/schemas"
 	"github.com/orchard-leads/orchard/timer"
 	"github.com/orchard-leads/orchard/topics"
+	"github.com/orchard-leads/orchard/web"
 )
 
 // Components to run.
@@ -429,7 +431,13 @@ func startAPI(ctx context.Context, g *errgroup.Group, brokers []string, serde *s
 	// for its decision gives up at once (503) instead of holding Shutdown.
 	// Bounded: slow or endless clients cannot hold connections (bodies are
 	// bounded in the handlers, headers here).
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	apiHandler := s.Handler()
+	pages := &web.Pages{Secret: cfg.Secret, API: apiHandler, Now: cfg.Clock.Now,
+		PoolVersion: func() string { return strconv.FormatUint(index.Changes(), 10) }}
+	root := http.NewServeMux()
+	root.Handle("/ui/", pages.Handler())
+	root.Handle("/", apiHandler)
+	srv := &http.Server{Handler: root, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: cfg.DecisionTimeout + 30*time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
 		BaseContext: func(net.Listener) context.Context { return ctx }}
 	g.Go(func() error {

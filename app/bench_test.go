@@ -3,10 +3,12 @@ package app
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +19,7 @@ import (
 	"github.com/orchard-leads/orchard/bus"
 	"github.com/orchard-leads/orchard/internal/testenv"
 	"github.com/orchard-leads/orchard/schemas"
+	"github.com/orchard-leads/orchard/web"
 )
 
 // BenchmarkClaimRoundTrip measures a claim's full round trip on loopback:
@@ -162,4 +165,35 @@ func BenchmarkTimerLag(b *testing.B) {
 	b.ReportMetric(ms(lags[holds*99/100]), "p99-lag-ms")
 	b.ReportMetric(ms(lags[holds-1]), "max-lag-ms")
 	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkQueuePageFirstRender: the rep's queue page (HTML, server
+// rendered) with 500 leads in the pool, requested over loopback with a
+// session cookie, as a browser's first load does. Reports ms per page.
+func BenchmarkQueuePageFirstRender(b *testing.B) {
+	n := start(b, Config{})
+	n.mustRep("ana")
+	seedLeads(b, n, 500)
+	req, err := http.NewRequest("GET", n.base+"/ui/queue", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.AddCookie(&http.Cookie{Name: web.SessionCookie, Value: token(b, "ana", auth.RoleRep)})
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	var size int
+	b.ResetTimer()
+	for b.Loop() {
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || strings.Count(string(body), "data-lead=") != 500 {
+			b.Fatalf("queue page: %d, %d rows", resp.StatusCode, strings.Count(string(body), "data-lead="))
+		}
+		size = len(body)
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/page")
+	b.ReportMetric(float64(size)/1024, "KiB/page")
 }

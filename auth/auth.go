@@ -3,6 +3,8 @@
 package auth
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -28,6 +30,20 @@ type Claims struct {
 
 // Sign issues a token valid for ttl.
 func Sign(secret []byte, sub, role string, ttl time.Duration, now time.Time) (string, error) {
+	return sign(secret, sub, role, ttl, now, "")
+}
+
+// SignOnce issues a token with a random id (jti), so that no two are
+// alike: what a one-time sign-in link carries.
+func SignOnce(secret []byte, sub, role string, ttl time.Duration, now time.Time) (string, error) {
+	var id [16]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return "", err
+	}
+	return sign(secret, sub, role, ttl, now, hex.EncodeToString(id[:]))
+}
+
+func sign(secret []byte, sub, role string, ttl time.Duration, now time.Time, id string) (string, error) {
 	if len(secret) == 0 {
 		return "", errors.New("no signing secret: set ORCHARD_SECRET")
 	}
@@ -41,7 +57,7 @@ func Sign(secret []byte, sub, role string, ttl time.Duration, now time.Time) (st
 		return "", fmt.Errorf("ttl must be positive, got %s", ttl)
 	}
 	c := Claims{Role: role, RegisteredClaims: jwt.RegisteredClaims{
-		Subject: sub, IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(ttl)), Issuer: "orchard",
+		Subject: sub, IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(ttl)), Issuer: "orchard", ID: id,
 	}}
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(secret)
 }

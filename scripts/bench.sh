@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 claims=${ORCHARD_BENCH_CLAIMS:-10000}
 go test -run '^$' -bench 'ClaimRoundTrip' -benchtime "${claims}x" ./app/ 2>&1 | grep -E '^(Benchmark|ok|FAIL|PASS)|^\s+[0-9]+\s'
 go test -run '^$' -bench 'TimerLag' -benchtime 1x ./app/ 2>&1 | grep -E '^(Benchmark|ok|FAIL)|^\s+[0-9]+\s'
+go test -run '^$' -bench 'QueuePageFirstRender' -benchtime 50x ./app/ 2>&1 | grep -E '^(Benchmark|ok|FAIL)'
 go test -run '^$' -bench . -benchmem ./lead/ ./schemas/ 2>&1 | grep -E '^(Benchmark|ok|FAIL)'
 # Analytics, on a ClickHouse server of its own (Debian's 18.16, started here
 # and stopped at the end): the sink against a raw clickhouse-go insert of the

@@ -13,6 +13,10 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+# The browser tests drive Debian's Chromium (no browser download).
+if ! command -v chromium >/dev/null; then
+  { apt-get update -q && apt-get install -y -q chromium; } >/dev/null
+fi
 kafka_line=$(infra/kafka/start.sh "$work/kafka" "$kport")
 echo "$kafka_line"
 infra/clickhouse/start.sh "$work/clickhouse" "$chport" $((chport + 1))
@@ -21,10 +25,11 @@ export ORCHARD_TEST_BROKERS=127.0.0.1:$kport
 export ORCHARD_TEST_KAFKA_VERSION=$version
 export ORCHARD_TEST_CLICKHOUSE=127.0.0.1:$chport
 export ORCHARD_TEST_REQUIRE=1
+export ORCHARD_TEST_ARTIFACTS=${ORCHARD_TEST_ARTIFACTS:-$PWD/.artifacts}  # screenshots of the browser tests
 # The whole suite again, now on the real servers (the fast unit tests come
 # along; they take a second). -p 1: one package at a time on one broker.
 set +e
-go test -count=1 -p 1 -v ./... 2>&1 | tee "$work/test.log" | grep -E '^(--- |FAIL|ok|panic|app tests|analytics tests|chaos:|kafka fuzz:|http fuzz:|authz matrix:|mode switch under load:|policy keys:|simulate:|metrics:)|^\s+\S+_test.go'
+go test -count=1 -p 1 -v ./... 2>&1 | tee "$work/test.log" | grep -E '^(--- |FAIL|ok|panic|app tests|analytics tests|chaos:|kafka fuzz:|http fuzz:|authz matrix:|mode switch under load:|policy keys:|simulate:|metrics:|browser:)|^\s+\S+_test.go'
 status=${PIPESTATUS[0]}
 set -e
 if [ "$status" != 0 ]; then

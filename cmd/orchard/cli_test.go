@@ -210,3 +210,22 @@ func TestTailDecodesBySchemaID(t *testing.T) {
 		t.Fatalf("assignments-value versions %v: the tail looked its id up %d times, want 1", id, reg.Lookups(id[0]))
 	}
 }
+
+// `orchard token --link` prints a one-time sign-in link for the pages.
+func TestTokenLink(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "orchard")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	for args, want := range map[string]string{
+		"--link":                         "http://127.0.0.1:8080/ui/login?t=",
+		"--link=https://orchard.example": "https://orchard.example/ui/login?t=",
+	} {
+		cmd := exec.Command(bin, "token", "--sub", "ana", "--role", "rep", args)
+		cmd.Env = append(cmd.Environ(), "ORCHARD_SECRET=cli-test-secret")
+		out, err := cmd.Output()
+		if err != nil || !strings.HasPrefix(string(out), want) {
+			t.Errorf("token %s: %v %q", args, err, out)
+		}
+	}
+}

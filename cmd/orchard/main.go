@@ -27,6 +27,7 @@ import (
 	"github.com/orchard-leads/orchard/policy"
 	"github.com/orchard-leads/orchard/schemas"
 	"github.com/orchard-leads/orchard/topics"
+	"github.com/orchard-leads/orchard/web"
 )
 
 func main() {
@@ -211,7 +212,7 @@ func serveCmd(use, short string, what app.Components) *cobra.Command {
 }
 
 func tokenCmd() *cobra.Command {
-	var sub, role string
+	var sub, role, link string
 	var ttl time.Duration
 	cmd := &cobra.Command{
 		Use:   "token --sub ID --role rep|manager|integration [--ttl 24h]",
@@ -220,6 +221,14 @@ func tokenCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := fromEnv(cmd); err != nil {
 				return err
+			}
+			if link != "" {
+				l, err := web.SignInLink([]byte(os.Getenv("ORCHARD_SECRET")), strings.TrimSuffix(link, "/"), sub, role, time.Now())
+				if err != nil {
+					return err
+				}
+				fmt.Println(l)
+				return nil
 			}
 			tok, err := auth.Sign([]byte(os.Getenv("ORCHARD_SECRET")), sub, role, ttl, time.Now())
 			if err != nil {
@@ -232,6 +241,8 @@ func tokenCmd() *cobra.Command {
 	cmd.Flags().StringVar(&sub, "sub", "", "subject: the rep id, or a service name")
 	cmd.Flags().StringVar(&role, "role", "", "rep, manager or integration")
 	cmd.Flags().DurationVar(&ttl, "ttl", 24*time.Hour, "validity")
+	cmd.Flags().StringVar(&link, "link", "", "instead of a token, print a one-time sign-in link to the pages, valid 15 minutes: --link for make run's http://127.0.0.1:8080, --link=ADDRESS for another Orchard")
+	cmd.Flags().Lookup("link").NoOptDefVal = "http://127.0.0.1:8080"
 	return cmd
 }
 

@@ -1,0 +1,248 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/orchard-leads/orchard/auth"
+)
+
+func (p *Pages) loginPage(w http.ResponseWriter, r *http.Request) {
+	if t := r.URL.Query().Get("t"); t != "" { // a one-time link
+		c, err := auth.Verify(p.Secret, t)
+		switch {
+		case err != nil:
+			p.render(w, "login.html", map[string]any{"Error": "This sign-in link is not valid or has expired: ask for a new one (orchard token --link)."})
+		case !p.links.use(t, p.Now()):
+			p.render(w, "login.html", map[string]any{"Error": "This sign-in link was used already: ask for a new one."})
+		default:
+			// The session lasts a working day, not the link's 15 minutes.
+			tok, err := auth.Sign(p.Secret, c.Subject, c.Role, 12*time.Hour, p.Now())
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			setSession(w, r, tok, p.Now().Add(12*time.Hour))
+			http.Redirect(w, r, "/ui/", http.StatusSeeOther)
+		}
+		return
+	}
+	p.render(w, "login.html", map[string]any{})
+}
+
+// login takes a pasted bearer token (development, or tools that have one).
+func (p *Pages) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil || !sameOrigin(r) {
+		http.Error(w, "refused", http.StatusBadRequest)
+		return
+	}
+	tok := strings.TrimSpace(r.PostForm.Get("token"))
+	c, err := auth.Verify(p.Secret, tok)
+	if err != nil {
+		w.WriteHeader(http.StatusUnauthorized)
+		p.render(w, "login.html", map[string]any{"Error": "This token is not valid: " + err.Error()})
+		return
+	}
+	until := p.Now().Add(12 * time.Hour)
+	if c.ExpiresAt != nil {
+		until = c.ExpiresAt.Time
+	}
+	setSession(w, r, tok, until)
+	http.Redirect(w, r, "/ui/", http.StatusSeeOther)
+}
+
+func (p *Pages) logout(w http.ResponseWriter, r *http.Request, _ *user) {
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/ui/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	http.Redirect(w, r, "/ui/login", http.StatusSeeOther)
+}
+
+func (p *Pages) home(w http.ResponseWriter, r *http.Request, u *user) {
+	switch u.Role {
+	case auth.RoleRep:
+		http.Redirect(w, r, "/ui/queue", http.StatusSeeOther)
+	case auth.RoleManager:
+		http.Redirect(w, r, "/ui/desk", http.StatusSeeOther)
+	default:
+		p.render(w, "message.html", p.page(u, "Orchard", map[string]any{"Message": "The pages are for reps and managers; integrations use the API (/openapi.yaml)."}))
+	}
+}
+
+func (p *Pages) page(u *user, title string, data map[string]any) map[string]any {
+	data["Title"], data["User"], data["CSRF"] = title, u.Subject, u.CSRF
+	data["Rep"], data["Manager"] = u.Role == auth.RoleRep, u.Role == auth.RoleManager
+	return data
+}
+
+// queue is the rep's pool: preview fields, live.
+func (p *Pages) queue(w http.ResponseWriter, r *http.Request, u *user) {
+	status, body := p.call(u, "GET", "/v1/queue", nil)
+	if status != 200 {
+		p.refused(w, u, "The queue", status, body)
+		return
+	}
+	p.render(w, "queue.html", p.page(u, "Queue", map[string]any{"Q": body}))
+}
+
+// queueRows is the queue table's body alone, for the live refresh.
+func (p *Pages) queueRows(w http.ResponseWriter, r *http.Request, u *user) {
+	status, body := p.call(u, "GET", "/v1/queue", nil)
+	if status != 200 {
+		w.WriteHeader(status)
+	}
+	p.render(w, "queue_rows.html", map[string]any{"Q": body})
+}
+
+// events tells an open queue page when the pool changed (server-sent
+// events): the page fetches its rows again.
+func (p *Pages) events(w http.ResponseWriter, r *http.Request, u *user) {
+	fl, ok := w.(http.Flusher)
+	if !ok {
+		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
+		return
+	}
+	// The server's write timeout is for API calls; a stream lives longer.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	last := p.PoolVersion()
+	fmt.Fprintf(w, "retry: 2000\n\n")
+	fl.Flush()
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Minute) // the browser reconnects
+	defer cancel()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if v := p.PoolVersion(); v != last {
+				last = v
+				fmt.Fprintf(w, "event: pool\ndata: %s\n\n", v)
+				fl.Flush()
+			}
+		}
+	}
+}
+
+// detail opens a lead: for a rep, that holds it (selection.detail_hold).
+func (p *Pages) detail(w http.ResponseWriter, r *http.Request, u *user) {
+	id := r.PathValue("id")
+	esc := url.PathEscape(id)
+	var status int
+	var body map[string]any
+	if u.Role == auth.RoleRep {
+		status, body = p.call(u, "POST", "/v1/leads/"+esc+"/open", nil)
+		if status == 200 { // the detail, now that the rep holds it (or owns it)
+			status, body = p.call(u, "GET", "/v1/leads/"+esc, nil)
+		} else if code, _ := body["error"].(string); code == "already_claimed" || code == "not_pickable" {
+			if s2, b2 := p.call(u, "GET", "/v1/leads/"+esc, nil); s2 == 200 { // its own lead
+				status, body = s2, b2
+			}
+		}
+	} else {
+		status, body = p.call(u, "GET", "/v1/leads/"+esc, nil)
+	}
+	if status != 200 {
+		p.refused(w, u, "Lead "+id, status, body)
+		return
+	}
+	data := p.page(u, "Lead "+id, map[string]any{"L": body, "ID": id})
+	if u.Role == auth.RoleManager {
+		_, reps := p.call(u, "GET", "/v1/reps", nil)
+		data["Reps"] = reps["reps"]
+	}
+	p.render(w, "lead.html", data)
+}
+
+func (p *Pages) claim(w http.ResponseWriter, r *http.Request, u *user) {
+	id := r.PathValue("id")
+	status, body := p.call(u, "POST", "/v1/leads/"+url.PathEscape(id)+"/claim", nil)
+	if status != 200 {
+		p.refused(w, u, "Claim "+id, status, body)
+		return
+	}
+	p.render(w, "message.html", p.page(u, "Claimed", map[string]any{"Message": fmt.Sprintf("Lead %s is yours. First contact due %v.", id, body["sla_due_at"]),
+		"Next": "/ui/mine", "NextLabel": "My leads"}))
+}
+
+func (p *Pages) contact(w http.ResponseWriter, r *http.Request, u *user) {
+	id := r.PathValue("id")
+	status, body := p.call(u, "POST", "/v1/leads/"+url.PathEscape(id)+"/contact", nil)
+	if status != 200 {
+		p.refused(w, u, "Contact "+id, status, body)
+		return
+	}
+	http.Redirect(w, r, "/ui/mine", http.StatusSeeOther)
+}
+
+func (p *Pages) assign(w http.ResponseWriter, r *http.Request, u *user) {
+	id := r.PathValue("id")
+	status, body := p.call(u, "POST", "/v1/leads/"+url.PathEscape(id)+"/assign", map[string]any{"rep_id": r.PostForm.Get("rep_id")})
+	if status != 200 {
+		p.refused(w, u, "Assign "+id, status, body)
+		return
+	}
+	http.Redirect(w, r, "/ui/desk", http.StatusSeeOther)
+}
+
+// mine: the rep's leads with their SLA, and its guardrails.
+func (p *Pages) mine(w http.ResponseWriter, r *http.Request, u *user) {
+	me := url.PathEscape(u.Subject)
+	_, leads := p.call(u, "GET", "/v1/reps/"+me+"/leads", nil)
+	_, status := p.call(u, "GET", "/v1/reps/"+me+"/status", nil)
+	p.render(w, "mine.html", p.page(u, "My leads", map[string]any{"Leads": leads["leads"], "S": status}))
+}
+
+// desk: the manager's escalated leads and the reps.
+func (p *Pages) desk(w http.ResponseWriter, r *http.Request, u *user) {
+	st, esc := p.call(u, "GET", "/v1/escalations", nil)
+	if st != 200 {
+		p.refused(w, u, "The desk", st, esc)
+		return
+	}
+	_, reps := p.call(u, "GET", "/v1/reps", nil)
+	p.render(w, "desk.html", p.page(u, "Manager's desk", map[string]any{"Escalated": esc["leads"], "Reps": reps["reps"]}))
+}
+
+// refused explains a refusal in plain words, with the API's reason.
+func (p *Pages) refused(w http.ResponseWriter, u *user, what string, status int, body map[string]any) {
+	code, _ := body["error"].(string)
+	msg, _ := body["message"].(string)
+	plain, ok := plainWords[code]
+	if !ok {
+		plain = "Orchard refused this."
+	}
+	w.WriteHeader(status)
+	p.render(w, "message.html", p.page(u, what, map[string]any{"Refusal": plain, "Code": code, "Detail": msg, "Next": "/ui/", "NextLabel": "Back"}))
+}
+
+// plainWords say what each refusal code means to the person who met it.
+var plainWords = map[string]string{
+	"already_claimed":     "Someone else was faster: this lead already has an owner.",
+	"held":                "Another rep has this lead open right now; it is theirs to decide on until the hold ends.",
+	"quota_hour":          "You have reached your claims for this hour.",
+	"quota_day":           "You have reached your claims for today.",
+	"quota_week":          "You have reached your claims for this week.",
+	"cooldown":            "Your browse window ran out without a claim: you can pick again after a short cooldown.",
+	"in_flight":           "Too many of your claims are still being decided: wait a moment.",
+	"suspended":           "Your cherry-pick access is suspended.",
+	"tier_delay":          "Leads reach your tier a little later: this one is not visible to you yet.",
+	"territory":           "This lead is outside your territory.",
+	"ratio":               "The acceptance rule asks for a different lead next.",
+	"not_pickable":        "This lead cannot be picked now (it is being auto-assigned, escalated or closed).",
+	"not_owner":           "Only the lead's owner can do this.",
+	"no_decline":          "This lead cannot be declined.",
+	"unknown_lead":        "There is no such lead.",
+	"unknown_rep":         "You are not set up as a rep yet: ask a manager.",
+	"forbidden":           "Your role may not do this.",
+	"hold_ended":          "Your hold on this lead has ended.",
+	"reservation_expired": "The claim took too long to decide: try again.",
+	"timeout":             "Orchard did not answer in time: try again.",
+	"unavailable":         "Orchard is starting or busy: try again in a moment.",
+}

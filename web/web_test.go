@@ -1,0 +1,133 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/orchard-leads/orchard/auth"
+)
+
+var secret = []byte("web-test-secret-of-at-least-32-bytes!!")
+
+// fakeAPI answers as the API would, and records the calls.
+type fakeAPI struct{ calls []string }
+
+func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.calls = append(f.calls, r.Method+" "+r.URL.Path+" "+r.Header.Get("Authorization"))
+	w.Header().Set("Content-Type", "application/json")
+	switch {
+	case r.URL.Path == "/v1/queue":
+		_ = json.NewEncoder(w).Encode(map[string]any{"leads": []map[string]any{{"lead_id": "L1", "company": "Acme <b>", "score": 90, "temperature": "hot", "in_pool_seconds": 75}}})
+	case strings.HasSuffix(r.URL.Path, "/claim"):
+		w.WriteHeader(409)
+		_ = json.NewEncoder(w).Encode(map[string]any{"error": "already_claimed", "message": "this lead already has an owner"})
+	default:
+		w.WriteHeader(404)
+		_ = json.NewEncoder(w).Encode(map[string]any{"error": "not_found", "message": "no"})
+	}
+}
+
+func newPages() (*Pages, *fakeAPI, http.Handler) {
+	api := &fakeAPI{}
+	p := &Pages{Secret: secret, API: api, Now: time.Now, PoolVersion: func() string { return "1" }}
+	return p, api, p.Handler()
+}
+
+func signIn(t *testing.T, h http.Handler, host string) *http.Cookie {
+	t.Helper()
+	link, err := SignInLink(secret, "http://"+host, "ana", auth.RoleRep, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(link)
+	get := func() *httptest.ResponseRecorder {
+		req := httptest.NewRequest("GET", u.RequestURI(), nil)
+		req.Host = host
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	first := get()
+	if first.Code != http.StatusSeeOther || len(first.Result().Cookies()) != 1 {
+		t.Fatalf("sign-in link: %d %s", first.Code, first.Body.String())
+	}
+	if again := get(); len(again.Result().Cookies()) != 0 || !strings.Contains(again.Body.String(), "used already") {
+		t.Fatalf("a link used twice: %d %s", again.Code, again.Body.String())
+	}
+	return first.Result().Cookies()[0]
+}
+
+// A one-time link signs in once; the session cookie is HttpOnly and
+// SameSite=Strict, and Secure except on plain HTTP to loopback.
+func TestSignInLinkAndCookie(t *testing.T) {
+	_, _, h := newPages()
+	c := signIn(t, h, "127.0.0.1:8080")
+	if !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Secure || c.Path != "/ui/" {
+		t.Fatalf("loopback cookie: %+v", c)
+	}
+	if c := signIn(t, h, "orchard.example.com"); !c.Secure {
+		t.Fatalf("a cookie for a real host must be Secure: %+v", c)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/ui/queue", nil))
+	if rec.Code != http.StatusSeeOther || !strings.HasPrefix(rec.Header().Get("Location"), "/ui/login") {
+		t.Fatalf("no session: %d %s", rec.Code, rec.Header().Get("Location"))
+	}
+}
+
+// Pages call the API as the signed-in user, escape what they show, and
+// every state change needs the session's CSRF token from this origin.
+func TestPagesActAsTheUserAndRefuseForgedForms(t *testing.T) {
+	p, api, h := newPages()
+	c := signIn(t, h, "127.0.0.1:8080")
+	req := httptest.NewRequest("GET", "/ui/queue", nil)
+	req.AddCookie(c)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	body := rec.Body.String()
+	if rec.Code != 200 || !strings.Contains(body, "Acme &lt;b&gt;") || strings.Contains(body, "Acme <b>") || !strings.Contains(body, "1 min") {
+		t.Fatalf("queue page: %d %s", rec.Code, body)
+	}
+	if len(api.calls) != 1 || api.calls[0] != "GET /v1/queue Bearer "+c.Value {
+		t.Fatalf("API calls: %v", api.calls)
+	}
+	post := func(form url.Values, origin string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("POST", "/ui/leads/L1/claim", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		req.Host = "127.0.0.1:8080"
+		req.AddCookie(c)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	calls := len(api.calls)
+	if rec := post(url.Values{}, ""); rec.Code != 403 || len(api.calls) != calls {
+		t.Fatalf("a form without the CSRF token: %d, %d API calls", rec.Code, len(api.calls)-calls)
+	}
+	if rec := post(url.Values{"csrf": {p.csrf(c.Value)}}, "http://evil.example"); rec.Code != 403 || len(api.calls) != calls {
+		t.Fatalf("a form from another origin: %d", rec.Code)
+	}
+	rec = post(url.Values{"csrf": {p.csrf(c.Value)}}, "http://127.0.0.1:8080")
+	if rec.Code != 409 || !strings.Contains(rec.Body.String(), "Someone else was faster") || !strings.Contains(rec.Body.String(), "already_claimed") {
+		t.Fatalf("a refused claim: %d %s", rec.Code, rec.Body.String())
+	}
+}
+
+// Every refusal code the API can give has plain words.
+func TestEveryRefusalCodeHasPlainWords(t *testing.T) {
+	for _, code := range []string{"already_claimed", "held", "quota_hour", "quota_day", "quota_week", "cooldown", "in_flight", "suspended",
+		"tier_delay", "territory", "ratio", "not_pickable", "not_owner", "no_decline", "unknown_lead", "unknown_rep", "forbidden",
+		"hold_ended", "reservation_expired", "timeout", "unavailable"} {
+		if plainWords[code] == "" {
+			t.Errorf("no plain words for %s", code)
+		}
+	}
+}
