@@ -17,6 +17,12 @@ trap cleanup EXIT
 if ! command -v chromium >/dev/null; then
   { apt-get update -q && apt-get install -y -q chromium; } >/dev/null
 fi
+# The accessibility audit of the pages runs axe-core, from npm.
+axe_dir=${ORCHARD_CACHE:-$HOME/.cache/orchard}/axe-core-4.14.1
+if [ ! -f "$axe_dir/package/axe.min.js" ]; then
+  mkdir -p "$axe_dir" && (cd "$axe_dir" && npm pack -q axe-core@4.14.1 >/dev/null && tar xzf axe-core-4.14.1.tgz)
+fi
+export ORCHARD_AXE=$axe_dir/package/axe.min.js
 kafka_line=$(infra/kafka/start.sh "$work/kafka" "$kport")
 echo "$kafka_line"
 infra/clickhouse/start.sh "$work/clickhouse" "$chport" $((chport + 1))

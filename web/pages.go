@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -153,6 +154,11 @@ func (p *Pages) detail(w http.ResponseWriter, r *http.Request, u *user) {
 		return
 	}
 	data := p.page(u, "Lead "+id, map[string]any{"L": body, "ID": id})
+	if u.Role == auth.RoleRep { // the hold's countdown: the rep's ledger knows it
+		if _, st := p.call(u, "GET", "/v1/reps/"+url.PathEscape(u.Subject)+"/status", nil); st["holding"] == id {
+			data["HoldUntil"] = st["hold_until"]
+		}
+	}
 	if u.Role == auth.RoleManager {
 		_, reps := p.call(u, "GET", "/v1/reps", nil)
 		data["Reps"] = reps["reps"]
@@ -207,7 +213,9 @@ func (p *Pages) desk(w http.ResponseWriter, r *http.Request, u *user) {
 		return
 	}
 	_, reps := p.call(u, "GET", "/v1/reps", nil)
-	p.render(w, "desk.html", p.page(u, "Manager's desk", map[string]any{"Escalated": esc["leads"], "Reps": reps["reps"]}))
+	_, pol := p.call(u, "GET", "/v1/policy", nil)
+	p.render(w, "desk.html", p.page(u, "Manager's desk", map[string]any{"Escalated": esc["leads"], "Reps": reps["reps"], "Tiers": []int{1, 2, 3},
+		"Policy": pol}))
 }
 
 // refused explains a refusal in plain words, with the API's reason.
@@ -245,4 +253,138 @@ var plainWords = map[string]string{
 	"reservation_expired": "The claim took too long to decide: try again.",
 	"timeout":             "Orchard did not answer in time: try again.",
 	"unavailable":         "Orchard is starting or busy: try again in a moment.",
+}
+
+// fairness is the manager's dashboard: the report of a period as charts.
+func (p *Pages) fairness(w http.ResponseWriter, r *http.Request, u *user) {
+	since := r.URL.Query().Get("since")
+	switch since {
+	case "1d", "7d", "30d", "90d":
+	default:
+		since = "7d"
+	}
+	status, body := p.call(u, "GET", "/v1/fairness?since="+since, nil)
+	if status != 200 {
+		p.refused(w, u, "Fairness", status, body)
+		return
+	}
+	data := p.page(u, "Fairness", map[string]any{"Since": since, "Periods": []string{"1d", "7d", "30d", "90d"}})
+	reps, _ := body["reps"].([]any)
+	var labels []string
+	var picks, autos, avgPicked, avgAuto, p50, p90, volume, quality []float64
+	for _, x := range reps {
+		rp, _ := x.(map[string]any)
+		labels = append(labels, fmt.Sprint(rp["rep_id"]))
+		pk, au := f(rp["claims"]), f(rp["auto_assigned"])
+		picks, autos = append(picks, pk), append(autos, au)
+		avgPicked, avgAuto = append(avgPicked, f(rp["avg_score_picked"])), append(avgAuto, f(rp["avg_score_auto"]))
+		p50, p90 = append(p50, f(rp["claim_speed_p50_s"])/60), append(p90, f(rp["claim_speed_p90_s"])/60)
+		volume = append(volume, pk+au)
+		quality = append(quality, f(rp["avg_score_picked"])*pk+f(rp["avg_score_auto"])*au)
+	}
+	data["Reps"] = len(reps)
+	data["Claims"] = bars("Leads per rep: picked and auto-assigned", "", labels,
+		series{"picked", "#0b5cad", picks}, series{"auto-assigned", "#7a4b00", autos})
+	data["Quality"] = bars("Average lead score per rep", "", labels,
+		series{"picked", "#0b5cad", avgPicked}, series{"auto-assigned", "#7a4b00", avgAuto})
+	data["Speed"] = bars("Claim speed per rep (minutes in the pool at the claim)", " min", labels,
+		series{"median", "#1d7a3a", p50}, series{"p90", "#667085", p90})
+	data["LorenzVolume"], _ = lorenz("Lorenz curve of leads per rep", volume)
+	data["LorenzQuality"], _ = lorenz("Lorenz curve of lead quality per rep", quality)
+	sys, _ := body["system"].(map[string]any)
+	data["System"] = sys
+	var bandLabels []string
+	var bandPicked, bandAuto []float64
+	for _, band := range []string{"0-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60-69", "70-79", "80-89", "90-99"} {
+		var pk float64
+		for _, x := range reps {
+			rp, _ := x.(map[string]any)
+			if m, ok := rp["picked_by_score_band"].(map[string]any); ok {
+				if c, ok := m[band].(map[string]any); ok {
+					pk += f(c["outcomes"])
+				}
+			}
+		}
+		var au float64
+		if m, ok := sys["auto_by_score_band"].(map[string]any); ok {
+			if c, ok := m[band].(map[string]any); ok {
+				au = f(c["outcomes"])
+			}
+		}
+		bandLabels, bandPicked, bandAuto = append(bandLabels, band), append(bandPicked, pk), append(bandAuto, au)
+	}
+	data["Bands"] = bars("Closed leads by score band: picked and auto-assigned", "", bandLabels,
+		series{"picked", "#0b5cad", bandPicked}, series{"auto-assigned", "#7a4b00", bandAuto})
+	leads, aged := f(sys["leads"]), f(sys["aged"])
+	data["Aging"] = bars("Leads of the period and how many aged without an owner", "", []string{"qualified", "aged"},
+		series{"leads", "#8a1c1c", []float64{leads, aged}})
+	data["Flags"] = body["red_flags"]
+	p.render(w, "fairness.html", data)
+}
+
+// f reads a JSON number (0 when absent).
+func f(v any) float64 {
+	x, _ := v.(float64)
+	return x
+}
+
+// repAction is a manager's (or, for presence, the rep's own) change to a
+// rep from the desk: lift a suspension, set or pin a tier, set quotas, set
+// presence. The API decides; a refusal is explained.
+func (p *Pages) repAction(w http.ResponseWriter, r *http.Request, u *user) {
+	id := url.PathEscape(r.PathValue("id"))
+	back := "/ui/desk"
+	var method, path string
+	var body any
+	switch r.PathValue("action") {
+	case "lift-suspension":
+		method, path = "POST", "/v1/reps/"+id+"/lift-suspension"
+	case "tier":
+		tier, err := strconv.Atoi(r.PostForm.Get("tier"))
+		if err != nil {
+			http.Error(w, "tier: 1, 2 or 3", http.StatusBadRequest)
+			return
+		}
+		method, path, body = "PUT", "/v1/reps/"+id+"/tier", map[string]any{"tier": tier, "pinned": r.PostForm.Get("pinned") == "on"}
+	case "quotas":
+		q := map[string]any{}
+		for _, k := range []string{"per_hour", "per_day", "per_week"} {
+			if v := strings.TrimSpace(r.PostForm.Get(k)); v != "" {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 0 {
+					http.Error(w, k+": a whole number, 0 or more (empty: the policy's)", http.StatusBadRequest)
+					return
+				}
+				q[k] = n
+			}
+		}
+		method, path, body = "PUT", "/v1/reps/"+id+"/quotas", q
+	case "presence":
+		method, path, body = "POST", "/v1/reps/"+id+"/presence", map[string]any{"status": r.PostForm.Get("status")}
+		if u.Role == auth.RoleRep {
+			back = "/ui/mine"
+		}
+	default:
+		http.NotFound(w, r)
+		return
+	}
+	if status, resp := p.call(u, method, path, body); status != 200 {
+		p.refused(w, u, "Rep "+r.PathValue("id"), status, resp)
+		return
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+// answer is the owner's accept or decline of an auto-assigned lead.
+func (p *Pages) answer(w http.ResponseWriter, r *http.Request, u *user) {
+	id, what := r.PathValue("id"), r.PathValue("answer")
+	if what != "accept" && what != "decline" {
+		http.NotFound(w, r)
+		return
+	}
+	if status, body := p.call(u, "POST", "/v1/leads/"+url.PathEscape(id)+"/"+what, nil); status != 200 {
+		p.refused(w, u, strings.ToUpper(what[:1])+what[1:]+" "+id, status, body)
+		return
+	}
+	http.Redirect(w, r, "/ui/mine", http.StatusSeeOther)
 }

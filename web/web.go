@@ -66,8 +66,11 @@ func (p *Pages) Handler() http.Handler {
 	mux.HandleFunc("POST /ui/leads/{id}/claim", p.signedIn(p.claim))
 	mux.HandleFunc("POST /ui/leads/{id}/contact", p.signedIn(p.contact))
 	mux.HandleFunc("POST /ui/leads/{id}/assign", p.signedIn(p.assign))
+	mux.HandleFunc("POST /ui/leads/{id}/{answer}", p.signedIn(p.answer))
+	mux.HandleFunc("POST /ui/reps/{id}/{action}", p.signedIn(p.repAction))
 	mux.HandleFunc("GET /ui/mine", p.signedIn(p.mine))
 	mux.HandleFunc("GET /ui/desk", p.signedIn(p.desk))
+	mux.HandleFunc("GET /ui/fairness", p.signedIn(p.fairness))
 	return securityHeaders(mux)
 }
 

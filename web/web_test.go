@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -23,6 +24,11 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == "/v1/queue":
 		_ = json.NewEncoder(w).Encode(map[string]any{"leads": []map[string]any{{"lead_id": "L1", "company": "Acme <b>", "score": 90, "temperature": "hot", "in_pool_seconds": 75}}})
+	case r.URL.Path == "/v1/fairness":
+		_, _ = w.Write([]byte(`{"reps":[{"rep_id":"cherry","claims":20,"auto_assigned":0,"avg_score_picked":90,"claim_speed_p50_s":300,
+			"picked_by_score_band":{"90-99":{"outcomes":12,"converted":3}}},{"rep_id":"even","claims":5,"auto_assigned":5,"avg_score_picked":60,"avg_score_auto":62}],
+			"system":{"leads":40,"aged":20,"gini_volume":0.33,"auto_by_score_band":{"60-69":{"outcomes":4,"converted":2}}},
+			"red_flags":[{"code":"only_high_scores","level":"rep","rep_id":"cherry","value":1,"threshold":0.9,"evidence":"20 of 20 claims scored above 80"}]}`))
 	case strings.HasSuffix(r.URL.Path, "/claim"):
 		w.WriteHeader(409)
 		_ = json.NewEncoder(w).Encode(map[string]any{"error": "already_claimed", "message": "this lead already has an owner"})
@@ -128,6 +134,46 @@ func TestEveryRefusalCodeHasPlainWords(t *testing.T) {
 		"hold_ended", "reservation_expired", "timeout", "unavailable"} {
 		if plainWords[code] == "" {
 			t.Errorf("no plain words for %s", code)
+		}
+	}
+}
+
+// The dashboard draws the report as SVG charts with text alternatives and
+// lists the red flags with their evidence.
+func TestFairnessDashboard(t *testing.T) {
+	_, api, h := newPages()
+	link, _ := SignInLink(secret, "http://127.0.0.1:8080", "boss", auth.RoleManager, time.Now())
+	u, _ := url.Parse(link)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", u.RequestURI(), nil))
+	c := rec.Result().Cookies()[0]
+	req := httptest.NewRequest("GET", "/ui/fairness?since=30d", nil)
+	req.AddCookie(c)
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	body := rec.Body.String()
+	for _, want := range []string{`data-flag="only_high_scores"`, "20 of 20 claims scored above 80", `<svg class="chart"`,
+		"Lorenz curve of leads per rep: Gini 0.17", "cherry: picked 20, auto-assigned 0", "90-99: picked 12, auto-assigned 0", "qualified: leads 40; aged: leads 20"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("dashboard lacks %q", want)
+		}
+	}
+	if got := api.calls[len(api.calls)-1]; !strings.HasPrefix(got, "GET /v1/fairness ") {
+		t.Errorf("last API call %q", got)
+	}
+}
+
+func TestGini(t *testing.T) {
+	for _, c := range []struct {
+		v    []float64
+		want float64
+	}{{[]float64{1, 1, 1, 1}, 0}, {[]float64{0, 0, 0, 4}, 0.75}, {[]float64{}, 0}, {[]float64{5, 15}, 0.25}} {
+		total := 0.0
+		for _, x := range c.v {
+			total += x
+		}
+		if g := gini(c.v, total); math.Abs(g-c.want) > 1e-9 {
+			t.Errorf("gini(%v) = %v, want %v", c.v, g, c.want)
 		}
 	}
 }
