@@ -9,6 +9,7 @@ import (
 
 	"github.com/orchard-leads/orchard/auth"
 	"github.com/orchard-leads/orchard/lead"
+	"github.com/orchard-leads/orchard/rep"
 	"github.com/orchard-leads/orchard/schemas"
 )
 
@@ -125,7 +126,15 @@ func (s *Server) repStatus(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 404, "unknown_rep", "no rep with this id")
 		return
 	}
-	writeJSON(w, 200, s.repMachine().StatusAt(rp, s.Now().UnixMilli()))
+	out := struct {
+		rep.Status
+		TierPinned bool   `json:"tier_pinned"`
+		TierNextAt string `json:"tier_next_recompute_at,omitempty"`
+	}{Status: s.repMachine().StatusAt(rp, s.Now().UnixMilli()), TierPinned: rp.TierPinned}
+	if rp.TierDueAt > 0 {
+		out.TierNextAt = rfc3339(rp.TierDueAt)
+	}
+	writeJSON(w, 200, out)
 }
 
 // managerCommand sends a manager's action on a rep and answers with the

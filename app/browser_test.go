@@ -86,6 +86,11 @@ func TestPagesInARealBrowser(t *testing.T) {
 	ana.Run("record contact", chromedp.Click(chromedp.CSS(`#mine tr[data-lead="WEB-1"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(`#mine tr[data-lead="WEB-1"] [data-status="contacted"]`)))
 	ana.Shot("09-ana-contact-recorded")
+	// The same pages on a phone-sized screen.
+	ana.Run("a phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)), chromedp.Navigate(n.base+"/ui/mine"),
+		chromedp.WaitVisible(chromedp.CSS(`#mine tr[data-lead="WEB-1"]`)))
+	ana.Shot("09b-ana-my-leads-on-a-phone")
+	ana.Audit("my leads on a phone")
 
 	// The manager assigns the escalated lead from the desk.
 	testenv.CheckFor(t, 40*time.Second, 200*time.Millisecond, func() error {
@@ -118,5 +123,6 @@ func TestPagesInARealBrowser(t *testing.T) {
 		}
 		return fmt.Errorf("bo after the desk pinned tier 3: %v", r.Body)
 	})
+	boss.Run("the desk again", chromedp.Navigate(n.base+"/ui/desk"), chromedp.WaitVisible(chromedp.CSS(`#reps tr[data-rep="bo"] input[name="pinned"][checked]`)))
 	boss.Shot("12-manager-pinned-a-tier")
 }

@@ -214,8 +214,17 @@ func (p *Pages) desk(w http.ResponseWriter, r *http.Request, u *user) {
 	}
 	_, reps := p.call(u, "GET", "/v1/reps", nil)
 	_, pol := p.call(u, "GET", "/v1/policy", nil)
+	var aged []any // pickable leads nobody took for lead.aged_after
+	if st, avail := p.call(u, "GET", "/v1/leads?status=available&limit=500", nil); st == 200 {
+		rows, _ := avail["leads"].([]any)
+		for _, x := range rows {
+			if l, _ := x.(map[string]any); l["aged"] == true {
+				aged = append(aged, l)
+			}
+		}
+	}
 	p.render(w, "desk.html", p.page(u, "Manager's desk", map[string]any{"Escalated": esc["leads"], "Reps": reps["reps"], "Tiers": []int{1, 2, 3},
-		"Policy": pol}))
+		"Policy": pol, "Aged": aged}))
 }
 
 // refused explains a refusal in plain words, with the API's reason.

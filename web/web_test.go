@@ -24,6 +24,14 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == "/v1/queue":
 		_ = json.NewEncoder(w).Encode(map[string]any{"leads": []map[string]any{{"lead_id": "L1", "company": "Acme <b>", "score": 90, "temperature": "hot", "in_pool_seconds": 75}}})
+	case r.URL.Path == "/v1/escalations":
+		_, _ = w.Write([]byte(`{"leads":[{"lead_id":"E1","company":"Escalated Inc","score":50,"reason":"nobody took it"}]}`))
+	case r.URL.Path == "/v1/reps":
+		_, _ = w.Write([]byte(`{"reps":[{"rep_id":"ana","tier":2,"claims_day":1,"quota_day":10,"presence":"online"}]}`))
+	case r.URL.Path == "/v1/policy":
+		_, _ = w.Write([]byte(`{"version":"abc123","mode":"split","policy":"mode: split\n","history":[{"version":"abc123","at":"2026-11-29T07:00:00Z","by":"boss"}]}`))
+	case r.URL.Path == "/v1/leads" && r.URL.Query().Get("status") == "available":
+		_, _ = w.Write([]byte(`{"leads":[{"lead_id":"OLD","company":"Old Co","score":40,"in_pool_seconds":100000,"aged":true},{"lead_id":"NEW","company":"New Co","aged":false}]}`))
 	case r.URL.Path == "/v1/fairness":
 		_, _ = w.Write([]byte(`{"reps":[{"rep_id":"cherry","claims":20,"auto_assigned":0,"avg_score_picked":90,"claim_speed_p50_s":300,
 			"picked_by_score_band":{"90-99":{"outcomes":12,"converted":3}}},{"rep_id":"even","claims":5,"auto_assigned":5,"avg_score_picked":60,"avg_score_auto":62}],
@@ -175,5 +183,28 @@ func TestGini(t *testing.T) {
 		if g := gini(c.v, total); math.Abs(g-c.want) > 1e-9 {
 			t.Errorf("gini(%v) = %v, want %v", c.v, g, c.want)
 		}
+	}
+}
+
+// The manager's desk: escalated and aged leads to assign, the reps, the
+// policy in force.
+func TestDesk(t *testing.T) {
+	_, _, h := newPages()
+	link, _ := SignInLink(secret, "http://127.0.0.1:8080", "boss", auth.RoleManager, time.Now())
+	u, _ := url.Parse(link)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", u.RequestURI(), nil))
+	req := httptest.NewRequest("GET", "/ui/desk", nil)
+	req.AddCookie(rec.Result().Cookies()[0])
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	body := rec.Body.String()
+	for _, want := range []string{`data-lead="E1"`, `data-lead="OLD"`, "27.8 h", `data-rep="ana"`, "abc123", "mode: split"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("desk lacks %q", want)
+		}
+	}
+	if strings.Contains(body, `data-lead="NEW"`) {
+		t.Error("a lead that is not aged is listed as aged")
 	}
 }

@@ -87,7 +87,12 @@ func (b *Browser) Shot(name string) {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 	defer cancel()
+	// A page still loading (a form just posted) has no size yet: try again.
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	for try := 0; err != nil && try < 10 && ctx.Err() == nil; try++ {
+		time.Sleep(200 * time.Millisecond)
+		png, err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	}
 	if err != nil {
 		b.t.Fatalf("%s: screenshot %s: %v", b.name, name, err)
 	}
