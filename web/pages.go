@@ -138,10 +138,10 @@ func (p *Pages) detail(w http.ResponseWriter, r *http.Request, u *user) {
 	var status int
 	var body map[string]any
 	if u.Role == auth.RoleRep {
+		// The open's answer is the detail and the hold's end (the views
+		// may not show the hold yet).
 		status, body = p.call(u, "POST", "/v1/leads/"+esc+"/open", nil)
-		if status == 200 { // the detail, now that the rep holds it (or owns it)
-			status, body = p.call(u, "GET", "/v1/leads/"+esc, nil)
-		} else if code, _ := body["error"].(string); code == "already_claimed" || code == "not_pickable" {
+		if code, _ := body["error"].(string); code == "already_claimed" || code == "not_pickable" {
 			if s2, b2 := p.call(u, "GET", "/v1/leads/"+esc, nil); s2 == 200 { // its own lead
 				status, body = s2, b2
 			}
@@ -154,10 +154,8 @@ func (p *Pages) detail(w http.ResponseWriter, r *http.Request, u *user) {
 		return
 	}
 	data := p.page(u, "Lead "+id, map[string]any{"L": body, "ID": id})
-	if u.Role == auth.RoleRep { // the hold's countdown: the rep's ledger knows it
-		if _, st := p.call(u, "GET", "/v1/reps/"+url.PathEscape(u.Subject)+"/status", nil); st["holding"] == id {
-			data["HoldUntil"] = st["hold_until"]
-		}
+	if body["status"] == "held" {
+		data["HoldUntil"] = body["hold_expires_at"]
 	}
 	if u.Role == auth.RoleManager {
 		_, reps := p.call(u, "GET", "/v1/reps", nil)

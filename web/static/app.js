@@ -13,6 +13,14 @@
   setInterval(countdowns, 1000);
   countdowns();
 
+  // My leads and the desk reload when a lead changes (a claim, a contact,
+  // an assignment seen by the views), unless a form is being filled in.
+  if (document.querySelector("[data-live-reload]")) {
+    var busy = false;
+    document.addEventListener("input", function () { busy = true; });
+    new EventSource("/ui/events").addEventListener("pool", function () { if (!busy) { location.reload(); } });
+  }
+
   var table = document.getElementById("queue");
   if (!table) { return; }
   var body = table.tBodies[0];
