@@ -212,6 +212,10 @@ func queryArgs(pol policy.Policy, p Period) []any {
 
 const dayMs = 24 * 60 * 60 * 1000
 
+// firstWholeDay is the number of the first UTC day that starts at or
+// after t.
+func firstWholeDay(t time.Time) int64 { return (t.Unix() + 86399) / 86400 }
+
 // sizeBands name the company-size columns of fairness_mix, in order.
 var sizeBands = [4]string{"1-49", "50-249", "250-999", "1000+"}
 
@@ -219,7 +223,7 @@ var sizeBands = [4]string{"1-49", "50-249", "250-999", "1000+"}
 // covers (day numbers since the epoch) and the edges [since, t1) and
 // [t2, until). A period with no whole day is all edge: t1 = t2 = until.
 func wholeDays(since, until time.Time) (d1, d2 uint32, t1, t2 time.Time) {
-	first := (since.Unix() + 86399) / 86400
+	first := firstWholeDay(since)
 	last := until.Unix() / 86400
 	if first < 0 || first >= last {
 		return 0, 0, until, until

@@ -74,7 +74,7 @@ func LeadVolume(ctx context.Context, conn driver.Conn, since time.Time) ([]RepVo
 // Guardrails runs guardrails_per_rep.
 func Guardrails(ctx context.Context, conn driver.Conn, since time.Time) ([]Guardrail, error) {
 	since = since.UTC().Truncate(time.Second)
-	first := (since.Unix() + 86399) / 86400 // the first whole day from since
+	first := firstWholeDay(since)
 	rows, err := conn.Query(ctx, Query("guardrails_per_rep"), clickhouse.Named("since", since),
 		clickhouse.Named("d1", uint32(max(first, 0))), clickhouse.Named("t1", time.Unix(max(first, 0)*86400, 0).UTC()))
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/orchard-leads/orchard/auth"
 	"github.com/orchard-leads/orchard/lead"
 	"github.com/orchard-leads/orchard/rep"
 	"github.com/orchard-leads/orchard/schemas"
@@ -111,10 +110,8 @@ func (s *Server) outcome(w http.ResponseWriter, r *http.Request) {
 
 // repStatus is GET /v1/reps/{rep_id}/status: the ledger as of now.
 func (s *Server) repStatus(w http.ResponseWriter, r *http.Request) {
-	c := caller(r)
-	repID := chi.URLParam(r, "rep_id")
-	if c.Role == auth.RoleRep && c.Subject != repID {
-		writeError(w, 403, "forbidden", "a rep sees only its own status")
+	repID, ok := ownRep(w, r, "sees only its own status")
+	if !ok {
 		return
 	}
 	rp, err := s.Store.Rep(repID)

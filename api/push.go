@@ -5,9 +5,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-
-	"github.com/orchard-leads/orchard/auth"
 	"github.com/orchard-leads/orchard/avail"
 	"github.com/orchard-leads/orchard/lead"
 	"github.com/orchard-leads/orchard/schemas"
@@ -88,9 +85,7 @@ func (s *Server) presence(w http.ResponseWriter, r *http.Request) {
 		writeInvalid(w, &lead.FieldError{Field: "status", Reason: `must be "online" or "away"`})
 		return
 	}
-	c := caller(r)
-	if c.Role == auth.RoleRep && c.Subject != chi.URLParam(r, "rep_id") {
-		writeError(w, 403, "forbidden", "a rep sets only its own presence")
+	if _, ok := ownRep(w, r, "sets only its own presence"); !ok {
 		return
 	}
 	s.managerCommand(w, r, &schemas.RepCommand{Type: schemas.PresenceSet, Reason: b.Status, QuotaHour: -1, QuotaDay: -1, QuotaWeek: -1})
@@ -166,9 +161,7 @@ func (s *Server) availability(w http.ResponseWriter, r *http.Request) {
 		writeInvalid(w, &lead.FieldError{Field: fe.Field, Reason: fe.Reason})
 		return
 	}
-	c := caller(r)
-	if c.Role == auth.RoleRep && c.Subject != chi.URLParam(r, "rep_id") {
-		writeError(w, 403, "forbidden", "a rep sets only its own availability")
+	if _, ok := ownRep(w, r, "sets only its own availability"); !ok {
 		return
 	}
 	s.managerCommand(w, r, &schemas.RepCommand{Type: schemas.AvailabilitySet, Availability: a.Encode(), QuotaHour: -1, QuotaDay: -1, QuotaWeek: -1})

@@ -122,6 +122,17 @@ func (s *Server) Handler() http.Handler {
 	return r
 }
 
+// ownRep is the rep_id of a route with the own_rep scope (api/openapi.yaml):
+// a rep acts only on itself; otherwise 403 saying what it may do.
+func ownRep(w http.ResponseWriter, r *http.Request, only string) (string, bool) {
+	c, repID := caller(r), chi.URLParam(r, "rep_id")
+	if c.Role == auth.RoleRep && c.Subject != repID {
+		writeError(w, 403, "forbidden", "a rep "+only)
+		return "", false
+	}
+	return repID, true
+}
+
 type ctxKey struct{}
 
 func caller(r *http.Request) *auth.Claims { return r.Context().Value(ctxKey{}).(*auth.Claims) }

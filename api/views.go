@@ -6,9 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-
-	"github.com/orchard-leads/orchard/auth"
 	"github.com/orchard-leads/orchard/lead"
 	"github.com/orchard-leads/orchard/rep"
 )
@@ -132,10 +129,8 @@ func (s *Server) leadRow(l *lead.Lead, now time.Time) LeadRow {
 // repLeads are the leads a rep owns now (assigned or contacted), for the
 // rep itself and managers: "my leads" with their SLA due times.
 func (s *Server) repLeads(w http.ResponseWriter, r *http.Request) {
-	c := caller(r)
-	repID := chi.URLParam(r, "rep_id")
-	if c.Role == auth.RoleRep && c.Subject != repID {
-		writeError(w, 403, "forbidden", "a rep sees only its own leads")
+	repID, ok := ownRep(w, r, "sees only its own leads")
+	if !ok {
 		return
 	}
 	now := s.Now()

@@ -176,23 +176,24 @@ func (p *Pages) claim(w http.ResponseWriter, r *http.Request, u *user) {
 }
 
 func (p *Pages) contact(w http.ResponseWriter, r *http.Request, u *user) {
-	id := r.PathValue("id")
-	status, body := p.call(u, "POST", "/v1/leads/"+url.PathEscape(id)+"/contact", nil)
-	if status != 200 {
-		p.refused(w, u, "Contact "+id, status, body)
-		return
-	}
-	http.Redirect(w, r, "/ui/mine", http.StatusSeeOther)
+	p.leadCommand(w, r, u, "contact", nil, "/ui/mine")
 }
 
 func (p *Pages) assign(w http.ResponseWriter, r *http.Request, u *user) {
+	p.leadCommand(w, r, u, "assign", map[string]any{"rep_id": r.PostForm.Get("rep_id")}, "/ui/desk")
+}
+
+// leadCommand posts a command on the page's lead (contact, assign,
+// accept, decline) and goes back to the list it came from, or explains
+// the refusal.
+func (p *Pages) leadCommand(w http.ResponseWriter, r *http.Request, u *user, what string, body any, back string) {
 	id := r.PathValue("id")
-	status, body := p.call(u, "POST", "/v1/leads/"+url.PathEscape(id)+"/assign", map[string]any{"rep_id": r.PostForm.Get("rep_id")})
+	status, resp := p.call(u, "POST", "/v1/leads/"+url.PathEscape(id)+"/"+what, body)
 	if status != 200 {
-		p.refused(w, u, "Assign "+id, status, body)
+		p.refused(w, u, strings.ToUpper(what[:1])+what[1:]+" "+id, status, resp)
 		return
 	}
-	http.Redirect(w, r, "/ui/desk", http.StatusSeeOther)
+	http.Redirect(w, r, back, http.StatusSeeOther)
 }
 
 // mine: the rep's leads with their SLA, and its guardrails.
@@ -384,14 +385,10 @@ func (p *Pages) repAction(w http.ResponseWriter, r *http.Request, u *user) {
 
 // answer is the owner's accept or decline of an auto-assigned lead.
 func (p *Pages) answer(w http.ResponseWriter, r *http.Request, u *user) {
-	id, what := r.PathValue("id"), r.PathValue("answer")
+	what := r.PathValue("answer")
 	if what != "accept" && what != "decline" {
 		http.NotFound(w, r)
 		return
 	}
-	if status, body := p.call(u, "POST", "/v1/leads/"+url.PathEscape(id)+"/"+what, nil); status != 200 {
-		p.refused(w, u, strings.ToUpper(what[:1])+what[1:]+" "+id, status, body)
-		return
-	}
-	http.Redirect(w, r, "/ui/mine", http.StatusSeeOther)
+	p.leadCommand(w, r, u, what, nil, "/ui/mine")
 }
