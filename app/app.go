@@ -165,12 +165,15 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 		}
 	}
 
+	var owned ownership
 	if what.Processors {
 		env := processors.Env{Brokers: brokers, MaxRecordBytes: cfg.MaxRecordBytes}
+		leadsProc, timersProc := processors.NewLeads(serde, cfg.Topics, machine).Follow(live), processors.NewTimers(serde, cfg.Topics)
+		owned = ownership{leads: leadsProc.Owned(), timers: timersProc.Owned()}
 		for _, build := range []func(processors.Env) (*goka.Processor, error){
-			processors.NewLeads(serde, cfg.Topics, machine).Follow(live).Processor,
+			leadsProc.Processor,
 			processors.NewReps(serde, cfg.Topics, rep.Machine{Policy: pol}).Follow(live).Processor,
-			processors.NewTimers(serde, cfg.Topics).Processor,
+			timersProc.Processor,
 			processors.NewDispatch(serde, cfg.Topics).Processor,
 		} {
 			p, err := build(env)
@@ -183,7 +186,7 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 	}
 
 	if what.Processors {
-		if err := startTicker(ctx, g, brokers, serde, cfg, metrics, &ready); err != nil {
+		if err := startTicker(ctx, g, brokers, serde, cfg, metrics, owned, &ready); err != nil {
 			return err
 		}
 	}
@@ -449,13 +452,20 @@ func startAPI(ctx context.Context, g *errgroup.Group, brokers []string, serde *s
 	return s, srv, ln, nil
 }
 
+// ownership is which partitions of the leads and timers groups this
+// instance's processors hold now.
+type ownership struct{ leads, timers *processors.Owned }
+
 // startTicker runs the timer ticker and the timer reconciler: the ticker
 // scans the timers table (a Goka view) for due rows and asks each to fire;
 // the reconciler compares the leads table with the timers table and brings
 // back any timer an assigned or held lead still needs. Every processor
-// instance runs both; a timer fired twice acts once.
+// instance runs both, each over the partitions its own processors hold
+// (timer rows of its timer partitions, leads of its lead partitions): one
+// fire per due timer whatever the number of instances. A timer fired twice
+// in a rebalance still acts once.
 func startTicker(ctx context.Context, g *errgroup.Group, brokers []string, serde *schemas.Serde, cfg Config,
-	metrics *api.Metrics, ready *[]func(context.Context) error) error {
+	metrics *api.Metrics, owned ownership, ready *[]func(context.Context) error) error {
 	env := processors.Env{Brokers: brokers, MaxRecordBytes: cfg.MaxRecordBytes}
 	timers, err := goka.NewView(brokers, goka.GroupTable(goka.Group(cfg.Topics.TimersGroup)), processors.TimerCodec,
 		env.ViewOptions(goka.WithViewStorageBuilder(processors.SortedMemory()))...)
@@ -484,7 +494,7 @@ func startTicker(ctx context.Context, g *errgroup.Group, brokers []string, serde
 			}
 		})
 	}
-	t := &timer.Ticker{Clock: cfg.Clock, Table: viewTimers{timers}, Every: cfg.TickEvery,
+	t := &timer.Ticker{Clock: cfg.Clock, Table: viewTimers{timers, owned.timers.Key}, Every: cfg.TickEvery,
 		Fire: func(ctx context.Context, keys []string, now time.Time) error {
 			recs := make([]*kgo.Record, 0, len(keys))
 			for _, k := range keys {
@@ -508,6 +518,9 @@ func startTicker(ctx context.Context, g *errgroup.Group, brokers []string, serde
 			}
 			defer it.Release()
 			for it.Next() {
+				if !owned.leads.Key(it.Key()) {
+					continue // another instance's lead
+				}
 				v, err := it.Value()
 				if err != nil || v == nil {
 					continue
@@ -553,6 +566,12 @@ func startTicker(ctx context.Context, g *errgroup.Group, brokers []string, serde
 				return nil
 			}
 		}
+		if err := countPartitions(ctx, producer, map[string]*processors.Owned{
+			string(goka.GroupTable(goka.Group(cfg.Topics.TimersGroup))): owned.timers,
+			string(goka.GroupTable(goka.Group(cfg.Topics.LeadsGroup))):  owned.leads,
+		}); err != nil {
+			return err
+		}
 		done := make(chan struct{})
 		go func() { defer close(done); rec.Run(ctx) }()
 		t.Run(ctx)
@@ -562,8 +581,32 @@ func startTicker(ctx context.Context, g *errgroup.Group, brokers []string, serde
 	return nil
 }
 
-// viewTimers lists the timers to fire by a range scan of the timers view.
-type viewTimers struct{ v *goka.View }
+// countPartitions tells each ownership how many partitions its table has.
+func countPartitions(ctx context.Context, client *kgo.Client, tables map[string]*processors.Owned) error {
+	names := make([]string, 0, len(tables))
+	for t := range tables {
+		names = append(names, t)
+	}
+	details, err := kadm.NewClient(client).ListTopics(ctx, names...)
+	if err != nil {
+		return fmt.Errorf("timer ticker: partitions of %v: %w", names, err)
+	}
+	for name, o := range tables {
+		d, ok := details[name]
+		if !ok || d.Err != nil || len(d.Partitions) == 0 {
+			return fmt.Errorf("timer ticker: partitions of %s: %v", name, d.Err)
+		}
+		o.SetCount(int32(len(d.Partitions)))
+	}
+	return nil
+}
+
+// viewTimers lists the timers to fire by a range scan of the timers view:
+// the rows of the partitions this instance owns.
+type viewTimers struct {
+	v    *goka.View
+	owns func(key string) bool
+}
 
 func (b viewTimers) DueTimers(upTo time.Time) ([]string, error) {
 	it, err := b.v.IteratorWithRange("", timer.Bucket(upTo.Add(time.Millisecond)))
@@ -575,7 +618,7 @@ func (b viewTimers) DueTimers(upTo time.Time) ([]string, error) {
 	for it.Next() {
 		// Storages differ on whether the range limit is inclusive: filter.
 		k := it.Key()
-		if !timer.Due(k, upTo) {
+		if !timer.Due(k, upTo) || !b.owns(k) {
 			continue
 		}
 		if v, err := it.Value(); err == nil && v != nil && timer.ShouldFire(v.(*schemas.TimerCommand), upTo) {

@@ -83,7 +83,20 @@ func Hasher() hash.Hash32 { return fnv.New32a() }
 func (o *out) setup(e Env, group goka.Group) []goka.ProcessorOption {
 	o.max = e.maxRecord()
 	o.fences = &fences{}
-	return append(e.options(group), goka.WithRebalanceCallback(o.fences.assigned), goka.WithUpdateCallback(FencedUpdate))
+	owned := o.Owned()
+	return append(e.options(group), goka.WithRebalanceCallback(func(a goka.Assignment) {
+		o.fences.assigned(a)
+		owned.assigned(a)
+	}), goka.WithUpdateCallback(FencedUpdate))
+}
+
+// Owned is the set of the group's partitions this instance holds now
+// (owned.go); its partition count is the caller's to set.
+func (o *out) Owned() *Owned {
+	if o.owned == nil {
+		o.owned = NewOwned(0)
+	}
+	return o.owned
 }
 
 func (e Env) options(group goka.Group) []goka.ProcessorOption {

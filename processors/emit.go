@@ -21,6 +21,7 @@ type out struct {
 	t      topics.Set
 	max    int     // the largest record the producer may write (Env.MaxRecordBytes)
 	fences *fences // this instance's fence per assigned partition (fence.go)
+	owned  *Owned  // the partitions this instance holds now (owned.go)
 	// version of the policy the processor decides under; every event it
 	// writes names it.
 	version string
