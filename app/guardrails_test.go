@@ -373,20 +373,7 @@ func TestPendingTimersSurviveARebalance(t *testing.T) {
 	set := topics.New(testenv.Prefix())
 	pol := policyFile(t, "selection: {detail_hold: 8s}\nsla: {first_contact: 8s}\nquotas: {per_hour: 20, per_day: 20, per_week: 40}\n")
 	n := start(t, Config{Brokers: brokers, Topics: set, PolicyFile: pol})
-	ctx, cancel := context.WithCancel(context.Background())
-	second := make(chan error, 1)
-	readyB := make(chan struct{})
-	go func() {
-		second <- Run(ctx, Config{Brokers: brokers, Topics: set, PolicyFile: pol, Partitions: 4, Replication: 1,
-			Ready: func(string) { close(readyB) }}, Components{Processors: true})
-	}()
-	select {
-	case <-readyB:
-	case err := <-second:
-		t.Fatalf("second instance: %v", err)
-	case <-time.After(60 * time.Second):
-		t.Fatal("second instance not ready")
-	}
+	leave := startProcessors(t, n, pol)
 	n.mustRep("ana")
 	n.mustRep("bo")
 	ana := token(t, "ana", auth.RoleRep)
@@ -415,8 +402,7 @@ func TestPendingTimersSurviveARebalance(t *testing.T) {
 			}
 		}
 	}
-	cancel() // the second instance leaves; its partitions move
-	if err := <-second; err != nil {
+	if err := leave(); err != nil { // the second instance leaves; its partitions move
 		t.Fatalf("second instance stopped with %v", err)
 	}
 	n.waitLead("B0", 40*time.Second, func(l map[string]any) bool { return l["status"] == "available" })

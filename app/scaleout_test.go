@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,9 +14,9 @@ import (
 	"github.com/orchard-leads/orchard/topics"
 )
 
-// startProcessors runs one more processor instance (no API) on n's topics
-// until the test ends.
-func startProcessors(t *testing.T, n *node, pol string) {
+// startProcessors runs one more processor instance (no API) on n's topics;
+// stop ends it and returns how it ended (it also ends with the test).
+func startProcessors(t *testing.T, n *node, pol string) (stop func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -31,12 +32,18 @@ func startProcessors(t *testing.T, n *node, pol string) {
 	case <-time.After(60 * time.Second):
 		t.Fatal("processor instance not ready")
 	}
+	var once sync.Once
+	var err error
+	stop = func() error {
+		once.Do(func() { cancel(); err = <-done })
+		return err
+	}
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := stop(); err != nil {
 			t.Errorf("processor instance stopped with %v", err)
 		}
 	})
+	return stop
 }
 
 // Two processor instances, both running a ticker: each due timer is fired
