@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -218,11 +220,17 @@ func (s *Server) preview(l *lead.Lead, now time.Time) Preview {
 }
 
 // queue lists the leads this rep may pick now, oldest first (the order does
-// not favour whoever refreshes fastest). Looking at the queue opens the
+// not favour whoever refreshes fastest), a page at a time (limit, after:
+// the next cursor of the page before). Looking at the queue opens the
 // rep's browse window (selection.browse_window): a claim must follow in
-// time, or the rep cools down.
+// time, or the rep cools down. The leads come from the index's pool, so a
+// page costs the size of the pool, whatever the number of closed leads.
 func (s *Server) queue(w http.ResponseWriter, r *http.Request) {
 	c := caller(r)
+	limit, after, ok := queuePage(w, r)
+	if !ok {
+		return
+	}
 	id := newID()
 	d, err := s.command(r.Context(), "browse", id, s.Topics.RepCmds, c.Subject,
 		&schemas.RepCommand{RepID: c.Subject, RequestID: id, Type: schemas.BrowseStarted, At: s.Now().UnixMilli()})
@@ -253,27 +261,81 @@ func (s *Server) queue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.Now()
-	var leads []*lead.Lead
-	if err := s.Store.EachLead(func(l *lead.Lead) {
-		if s.machine().VisibleTo(l, me.ID, me.Tier, me.Territory, now) {
-			leads = append(leads, l)
-		}
-	}); err != nil {
-		writeError(w, 503, "unavailable", err.Error())
-		return
-	}
-	sort.Slice(leads, func(i, j int) bool {
-		if leads[i].EnteredPoolAt != leads[j].EnteredPoolAt {
-			return leads[i].EnteredPoolAt < leads[j].EnteredPoolAt
-		}
-		return leads[i].ID < leads[j].ID
+	m := s.machine()
+	leads, next := queueWalk(s.Store.LeadIndex(), after, limit, func(l *lead.Lead) bool {
+		return m.VisibleTo(l, me.ID, me.Tier, me.Territory, now)
 	})
+	if next != "" {
+		body["next"] = next
+	}
 	out := make([]Preview, 0, len(leads))
 	for _, l := range leads {
 		out = append(out, s.preview(l, now))
 	}
 	body["leads"] = out
 	writeJSON(w, 200, body)
+}
+
+// queueWalk is one page of the queue: the pool's leads after the cursor
+// that the rep may see, in pool order, and the cursor of the next page.
+func queueWalk(x *LeadIndex, after queueCursor, limit int, visible func(*lead.Lead) bool) ([]*lead.Lead, string) {
+	var leads []*lead.Lead
+	x.Pool(func(l *lead.Lead) {
+		if after.before(l) && visible(l) {
+			leads = append(leads, l)
+		}
+	})
+	sort.Slice(leads, func(i, j int) bool { return poolOrder(leads[i], leads[j]) })
+	if len(leads) <= limit {
+		return leads, ""
+	}
+	last := leads[limit-1]
+	return leads[:limit], strconv.FormatInt(last.EnteredPoolAt, 10) + "/" + last.ID
+}
+
+// poolOrder is the queue's order: oldest in the pool first, then by id.
+func poolOrder(a, b *lead.Lead) bool {
+	if a.EnteredPoolAt != b.EnteredPoolAt {
+		return a.EnteredPoolAt < b.EnteredPoolAt
+	}
+	return a.ID < b.ID
+}
+
+// queueCursor is a position in the queue's order ("<entered_pool ms>/<id>");
+// the zero cursor is before every lead.
+type queueCursor struct {
+	set bool
+	at  int64
+	id  string
+}
+
+func (c queueCursor) before(l *lead.Lead) bool {
+	return !c.set || poolOrder(&lead.Lead{EnteredPoolAt: c.at, ID: c.id}, l)
+}
+
+// queuePage reads GET /v1/queue's limit and after, answering bad ones.
+func queuePage(w http.ResponseWriter, r *http.Request) (int, queueCursor, bool) {
+	q := r.URL.Query()
+	limit := maxPage
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxPage {
+			writeInvalid(w, &lead.FieldError{Field: "limit", Reason: "a whole number 1..500"})
+			return 0, queueCursor{}, false
+		}
+		limit = n
+	}
+	var c queueCursor
+	if v := q.Get("after"); v != "" {
+		at, id, found := strings.Cut(v, "/")
+		ms, err := strconv.ParseInt(at, 10, 64)
+		if !found || err != nil || !lead.ValidID(id) {
+			writeInvalid(w, &lead.FieldError{Field: "after", Reason: "the next cursor of the page before"})
+			return 0, queueCursor{}, false
+		}
+		c = queueCursor{set: true, at: ms, id: id}
+	}
+	return limit, c, true
 }
 
 // repSoon reads a rep the processor has just confirmed: the view follows

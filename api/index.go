@@ -14,12 +14,16 @@ import (
 
 // LeadIndex indexes the lead view by status and owner, kept current by the
 // view's update callback, so that the manager's lists (GET /v1/leads,
-// GET /v1/escalations) cost what they return, not the whole history.
+// GET /v1/escalations) cost what they return, not the whole history. It
+// also keeps the pool — the decoded leads a rep could pick (available, or
+// held: a hold ends) — so that GET /v1/queue costs the size of the pool,
+// not of every lead ever seen.
 type LeadIndex struct {
 	mu       sync.RWMutex
 	leads    map[string]indexEntry
 	byStatus map[lead.Status]map[string]struct{}
 	byOwner  map[string]map[string]struct{}
+	pool     map[string]*lead.Lead
 	changes  atomic.Uint64 // +1 on every change of a lead's status or owner
 }
 
@@ -33,7 +37,8 @@ type indexEntry struct {
 }
 
 func NewLeadIndex() *LeadIndex {
-	return &LeadIndex{leads: map[string]indexEntry{}, byStatus: map[lead.Status]map[string]struct{}{}, byOwner: map[string]map[string]struct{}{}}
+	return &LeadIndex{leads: map[string]indexEntry{}, byStatus: map[lead.Status]map[string]struct{}{},
+		byOwner: map[string]map[string]struct{}{}, pool: map[string]*lead.Lead{}}
 }
 
 // Update is the view callback: the fenced update, then the index follows
@@ -59,6 +64,11 @@ func (x *LeadIndex) Update(ctx goka.UpdateContext, s storage.Storage, key string
 func (x *LeadIndex) put(id string, l *lead.Lead) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	if inPool(l) {
+		x.pool[id] = l // a hold's end or a data change moves no status but changes the lead
+	} else {
+		delete(x.pool, id)
+	}
 	if old, ok := x.leads[id]; !ok && l == nil || ok && l != nil && old.status == l.Status && old.owner == l.Owner {
 		return
 	}
@@ -124,4 +134,18 @@ func (x *LeadIndex) Query(status lead.Status, owner, after string, limit int) (i
 		return all[:limit], all[limit-1]
 	}
 	return all, ""
+}
+
+func inPool(l *lead.Lead) bool {
+	return l != nil && (l.Status == lead.Available || l.Status == lead.Held)
+}
+
+// Pool calls fn with every lead of the pool (available or held), in no
+// order, under the index's read lock: fn must not call back into it.
+func (x *LeadIndex) Pool(fn func(*lead.Lead)) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	for _, l := range x.pool {
+		fn(l)
+	}
 }

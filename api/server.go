@@ -37,7 +37,6 @@ var openapi []byte
 // Store reads the processors' tables (eventually consistent views).
 type Store interface {
 	Lead(id string) (*lead.Lead, error)
-	EachLead(fn func(*lead.Lead)) error
 	Rep(id string) (*rep.Rep, error)
 	EachRep(fn func(*rep.Rep)) error
 	LeadIndex() *LeadIndex

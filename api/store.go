@@ -46,8 +46,6 @@ func (v ViewStore) Lead(id string) (*lead.Lead, error) {
 	return x.(*lead.Lead), nil
 }
 
-func (v ViewStore) EachLead(fn func(*lead.Lead)) error { return each(v.Leads, fn) }
-
 func (v ViewStore) Rep(id string) (*rep.Rep, error) {
 	x, err := v.Reps.Get(id)
 	if err != nil || x == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -148,6 +149,56 @@ func TestQueueShowsPreviewOnly(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// The queue comes a page at a time, oldest first: walking the cursor
+// visits every pickable lead once, in order; a bad cursor or limit is a
+// 400 naming the parameter.
+func TestQueuePages(t *testing.T) {
+	n := start(t, Config{})
+	n.mustRep("ana")
+	ana := token(t, "ana", auth.RoleRep)
+	var want []string
+	for i := range 7 {
+		id := fmt.Sprintf("Q%d", i)
+		n.mustLead(id, 50+i)
+		want = append(want, id)
+	}
+	var got []string
+	after := ""
+	for pages := 0; ; pages++ {
+		if pages > 4 {
+			t.Fatalf("more than 4 pages of 2 for 7 leads: %v", got)
+		}
+		path := "/v1/queue?limit=2"
+		if after != "" {
+			path += "&after=" + url.QueryEscape(after)
+		}
+		q := n.call("GET", path, ana, nil)
+		if q.Status != 200 {
+			t.Fatalf("queue page: %d %v", q.Status, q.Body)
+		}
+		leads, _ := q.Body["leads"].([]any)
+		for _, l := range leads {
+			got = append(got, l.(map[string]any)["lead_id"].(string))
+		}
+		next, _ := q.Body["next"].(string)
+		if next == "" {
+			break
+		}
+		if len(leads) != 2 {
+			t.Fatalf("a page with a next cursor holds %d leads", len(leads))
+		}
+		after = next
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("pages visited %v, want %v (oldest first, each once)", got, want)
+	}
+	for _, bad := range []struct{ query, field string }{{"limit=0", "limit"}, {"limit=501", "limit"}, {"after=nonsense", "after"}, {"after=12/bad%20id", "after"}} {
+		if r := n.call("GET", "/v1/queue?"+bad.query, ana, nil); r.Status != 400 || r.Body["field"] != bad.field {
+			t.Errorf("GET /v1/queue?%s: %d %v, want 400 naming %s", bad.query, r.Status, r.Body, bad.field)
+		}
+	}
 }
 
 func TestRolesAndRefusals(t *testing.T) {
