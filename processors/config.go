@@ -123,7 +123,7 @@ func (e Env) options(group goka.Group) []goka.ProcessorOption {
 	// local LevelDB would survive a crash with writes that never reached the
 	// table topic (Goka writes locally first): the processor would trust a
 	// state that views, other instances and the next rebalance never see.
-	opts = append(opts, goka.WithStorageBuilder(storage.MemoryBuilder()))
+	opts = append(opts, goka.WithStorageBuilder(HashMemory()))
 	return opts
 }
 
@@ -151,7 +151,7 @@ func (e Env) ViewOptions(extra ...goka.ViewOption) []goka.ViewOption {
 		goka.WithViewConsumerSaramaBuilder(goka.SaramaConsumerBuilderWithConfig(cfg)),
 		goka.WithViewTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(cfg, tm)),
 		goka.WithViewHasher(Hasher),
-		goka.WithViewStorageBuilder(storage.MemoryBuilder()),
+		goka.WithViewStorageBuilder(HashMemory()),
 		goka.WithViewCallback(FencedUpdate),
 		goka.WithViewAutoReconnect(),
 		goka.WithViewLogger(gokaLogger{}),
