@@ -169,7 +169,7 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 	if what.Processors {
 		env := processors.Env{Brokers: brokers, MaxRecordBytes: cfg.MaxRecordBytes}
 		leadsProc, timersProc := processors.NewLeads(serde, cfg.Topics, machine).Follow(live), processors.NewTimers(serde, cfg.Topics)
-		owned = ownership{leads: leadsProc.Owned(), timers: timersProc.Owned()}
+		owned = ownership{timers: timersProc.Owned(), local: leadsProc.Local}
 		for _, build := range []func(processors.Env) (*goka.Processor, error){
 			leadsProc.Processor,
 			processors.NewReps(serde, cfg.Topics, rep.Machine{Policy: pol}).Follow(live).Processor,
@@ -452,9 +452,12 @@ func startAPI(ctx context.Context, g *errgroup.Group, brokers []string, serde *s
 	return s, srv, ln, nil
 }
 
-// ownership is which partitions of the leads and timers groups this
-// instance's processors hold now.
-type ownership struct{ leads, timers *processors.Owned }
+// ownership is which partitions of the timers group this instance's timer
+// processor holds now, and its lead processor's part of the leads table.
+type ownership struct {
+	timers *processors.Owned
+	local  func() *processors.Local
+}
 
 // startTicker runs the timer ticker and the timer reconciler: the ticker
 // scans the timers table (a Goka view) for due rows and asks each to fire;
@@ -472,10 +475,6 @@ func startTicker(ctx context.Context, g *errgroup.Group, brokers []string, serde
 	if err != nil {
 		return fmt.Errorf("timer view: %w", err)
 	}
-	leads, err := goka.NewView(brokers, goka.GroupTable(goka.Group(cfg.Topics.LeadsGroup)), processors.LeadCodec, env.ViewOptions()...)
-	if err != nil {
-		return fmt.Errorf("lead view: %w", err)
-	}
 	producer, err := kgo.NewClient(bus.ProducerOpts(brokers, cfg.MaxRecordBytes)...)
 	if err != nil {
 		return err
@@ -483,17 +482,15 @@ func startTicker(ctx context.Context, g *errgroup.Group, brokers []string, serde
 	produce := func(ctx context.Context, recs []*kgo.Record) error {
 		return producer.ProduceSync(ctx, recs...).FirstErr()
 	}
-	for _, v := range []*goka.View{timers, leads} {
-		running := v.WaitRunning()
-		*ready = append(*ready, func(ctx context.Context) error {
-			select {
-			case <-running:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		})
-	}
+	running := timers.WaitRunning()
+	*ready = append(*ready, func(ctx context.Context) error {
+		select {
+		case <-running:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
 	t := &timer.Ticker{Clock: cfg.Clock, Table: viewTimers{timers, owned.timers.Key}, Every: cfg.TickEvery,
 		Fire: func(ctx context.Context, keys []string, now time.Time) error {
 			recs := make([]*kgo.Record, 0, len(keys))
@@ -511,27 +508,20 @@ func startTicker(ctx context.Context, g *errgroup.Group, brokers []string, serde
 			metrics.TimerOldestDue.Set(oldest.Seconds())
 		}}
 	rec := &timer.Reconciler{Clock: cfg.Clock, Every: cfg.ReconcileEvery, Grace: cfg.ReconcileGrace,
+		// The leads of this instance's lead partitions, read from the lead
+		// processor's own table (no second copy of it).
 		Overdue: func(upTo time.Time, fn func(schemas.TimerCommand)) error {
-			it, err := leads.Iterator()
-			if err != nil {
-				return err
-			}
-			defer it.Release()
-			for it.Next() {
-				if !owned.leads.Key(it.Key()) {
-					continue // another instance's lead
-				}
-				v, err := it.Value()
-				if err != nil || v == nil {
-					continue
+			return owned.local().Each(func(_ string, b []byte) {
+				v, err := processors.LeadCodec.Decode(b)
+				if err != nil {
+					return
 				}
 				for _, t := range v.(*lead.Lead).Timers() {
 					if t.DueAt < upTo.UnixMilli() {
 						fn(t)
 					}
 				}
-			}
-			return nil
+			})
 		},
 		Live: func(key string) (bool, error) {
 			v, err := timers.Get(key)
@@ -553,22 +543,17 @@ func startTicker(ctx context.Context, g *errgroup.Group, brokers []string, serde
 	// The views outlive the loops that read them: closing a view while the
 	// ticker iterates it is a data race (and a crash in LevelDB).
 	viewCtx, stopViews := context.WithCancel(context.Background())
-	for _, v := range []*goka.View{timers, leads} {
-		g.Go(func() error { return v.Run(viewCtx) })
-	}
+	g.Go(func() error { return timers.Run(viewCtx) })
 	g.Go(func() error {
 		defer stopViews()
 		defer producer.Close()
-		for _, v := range []*goka.View{timers, leads} {
-			select {
-			case <-v.WaitRunning():
-			case <-ctx.Done():
-				return nil
-			}
+		select {
+		case <-timers.WaitRunning():
+		case <-ctx.Done():
+			return nil
 		}
 		if err := countPartitions(ctx, producer, map[string]*processors.Owned{
 			string(goka.GroupTable(goka.Group(cfg.Topics.TimersGroup))): owned.timers,
-			string(goka.GroupTable(goka.Group(cfg.Topics.LeadsGroup))):  owned.leads,
 		}); err != nil {
 			return err
 		}

@@ -84,11 +84,20 @@ func (o *out) setup(e Env, group goka.Group) []goka.ProcessorOption {
 	o.max = e.maxRecord()
 	o.fences = &fences{}
 	owned := o.Owned()
-	return append(e.options(group), goka.WithRebalanceCallback(func(a goka.Assignment) {
+	opts := append(e.options(group), goka.WithRebalanceCallback(func(a goka.Assignment) {
 		o.fences.assigned(a)
 		owned.assigned(a)
 	}), goka.WithUpdateCallback(FencedUpdate))
+	if e.Tester == nil {
+		o.local = newLocal(group)
+		opts = append(opts, goka.WithStorageBuilder(o.local.builder()))
+	}
+	return opts
 }
+
+// Local is this instance's part of the group table (local.go); nil until
+// the processor is built, and under goka/tester.
+func (o *out) Local() *Local { return o.local }
 
 // Owned is the set of the group's partitions this instance holds now
 // (owned.go); its partition count is the caller's to set.

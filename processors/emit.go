@@ -22,6 +22,7 @@ type out struct {
 	max    int     // the largest record the producer may write (Env.MaxRecordBytes)
 	fences *fences // this instance's fence per assigned partition (fence.go)
 	owned  *Owned  // the partitions this instance holds now (owned.go)
+	local  *Local  // this instance's part of the group table (local.go)
 	// version of the policy the processor decides under; every event it
 	// writes names it.
 	version string

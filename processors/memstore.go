@@ -24,13 +24,20 @@ func HashMemory() storage.Builder {
 }
 
 type hashMemory struct {
-	mu     sync.RWMutex
-	m      map[string][]byte
-	offset *int64
+	mu      sync.RWMutex
+	m       map[string][]byte
+	offset  *int64
+	onClose func() // Local's unregistering, if any
 }
 
-func (h *hashMemory) Open() error  { return nil }
-func (h *hashMemory) Close() error { return nil }
+func (h *hashMemory) Open() error { return nil }
+
+func (h *hashMemory) Close() error {
+	if h.onClose != nil {
+		h.onClose()
+	}
+	return nil
+}
 
 func (h *hashMemory) Has(key string) (bool, error) {
 	h.mu.RLock()
