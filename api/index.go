@@ -51,14 +51,29 @@ func (x *LeadIndex) Update(ctx goka.UpdateContext, s storage.Storage, key string
 	if err != nil {
 		return err
 	}
-	var l *lead.Lead
-	if stored != nil {
+	x.store(key, stored)
+	return nil
+}
+
+// store follows one stored value (nil: deleted). Only the pool's leads are
+// decoded whole; for every other lead the status and owner are enough
+// (a restart reads a million closed leads this way).
+func (x *LeadIndex) store(key string, stored []byte) {
+	if stored == nil {
+		x.put(key, nil)
+		return
+	}
+	h, err := processors.PeekLead(stored)
+	if err != nil {
+		return // undecodable: the view's Get reports it
+	}
+	l := &lead.Lead{ID: key, Status: h.Status, Owner: h.Owner}
+	if inPool(l) {
 		if v, err := processors.LeadCodec.Decode(stored); err == nil {
-			l, _ = v.(*lead.Lead)
+			l = v.(*lead.Lead)
 		}
 	}
 	x.put(key, l)
-	return nil
 }
 
 func (x *LeadIndex) put(id string, l *lead.Lead) {

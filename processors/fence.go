@@ -25,8 +25,9 @@ import (
 // that agree to well within a rebalance, which takes seconds). Recovery and
 // views keep a value only if its fence is not older than the stored one's.
 //
-// Encoding: 0xF1, the fence (8 bytes, big endian), then the JSON value.
-// Values without the prefix (written before fencing) have fence 0.
+// Encoding: 0xF1, the fence (8 bytes, big endian), then the value
+// (codec.go). Values without the prefix (written before fencing) have
+// fence 0.
 const fenceMagic = 0xF1
 
 // fenced is a table value with the fence of its writer.
@@ -42,7 +43,7 @@ func withFence(fence int64, b []byte) []byte {
 	return append(out, b...)
 }
 
-// fenceOf splits a stored value into its fence and its JSON.
+// fenceOf splits a stored value into its fence and the value's bytes.
 func fenceOf(b []byte) (int64, []byte) {
 	if len(b) >= 9 && b[0] == fenceMagic {
 		return int64(binary.BigEndian.Uint64(b[1:9])), b[9:]

@@ -1,0 +1,115 @@
+package processors
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"testing"
+
+	"github.com/orchard-leads/orchard/lead"
+	"github.com/orchard-leads/orchard/rep"
+)
+
+func sampleLead(i int) *lead.Lead {
+	l := &lead.Lead{ID: fmt.Sprintf("L%07d", i), Status: lead.Assigned, Owner: "rep042", Method: "claim", Epoch: 2,
+		EnteredPoolAt: 1_790_000_000_000, UpdatedAt: 1_790_000_000_500, ClaimedAt: 1_790_000_100_000, SLADueAt: 1_790_007_300_000,
+		ClaimRequest: "req-0123456789", Route: "cherry_pick", HoldSeq: 1, HoldEnd: "claimed", HoldEndAt: 1_790_000_100_000,
+		Missed: []string{"rep007"}, Waits: []lead.Wait{{Rep: "rep007", Since: 1_790_000_000_900}},
+		Data: lead.Data{Company: "Company 123 GmbH", Employees: 120, ContactName: "Kim Meier", ContactTitle: "Head of Sales",
+			Source: "webinar", Score: 77, Territory: "DACH", Industry: "software", Budget: "50k", Timeline: "Q3", Authority: "decision maker",
+			History: []string{"webinar 2026-10-01", "whitepaper 2026-10-12"}, FormAnswers: map[string]string{"budget": "50k", "team": "12"}, Notes: "called back <soon> & again"}}
+	for j := range 8 {
+		l.Seen = append(l.Seen, lead.Seen{ID: fmt.Sprintf("req-%d", j), What: "claim", Code: "already_claimed", Message: "lead L is assigned to rep042"})
+	}
+	return l
+}
+
+func sampleRep() *rep.Rep {
+	r := &rep.Rep{ID: "rep042", Name: "Rep 42", Territory: "DACH", Tier: 2, WeeklyCapacity: 60, Active: true, TimeZone: "Europe/Berlin",
+		Pending: map[string]rep.Reservation{"ana/req-x": {At: 1_790_000_000_000, LeadID: "L0000001"}}}
+	for i := range 256 {
+		r.Recent = append(r.Recent, rep.Settled{ID: fmt.Sprintf("ana/req-%08d", i), OK: i%3 == 0, Code: "already_claimed", LeadID: fmt.Sprintf("L%07d", i), SLADueAt: 1_790_007_300_000})
+	}
+	for i := range 120 {
+		r.Claims = append(r.Claims, 1_790_000_000_000+int64(i)*60_000)
+	}
+	return r
+}
+
+// Every table value survives the codec unchanged, and values written as
+// JSON before CBOR still decode.
+func TestTableCodecRoundTrips(t *testing.T) {
+	l := sampleLead(7)
+	b, err := LeadCodec.Encode(fenced{42, l})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, rest := fenceOf(b); f != 42 || rest[0] != leadMagic {
+		t.Fatalf("fence %d, first byte %x", f, rest[0])
+	}
+	if h, err := PeekLead(b); err != nil || h.Status != lead.Assigned || h.Owner != "rep042" {
+		t.Fatalf("head: %+v %v", h, err)
+	}
+	got, err := LeadCodec.Decode(b)
+	if err != nil || !reflect.DeepEqual(got, l) {
+		t.Fatalf("lead round trip: %v\n got %+v\nwant %+v", err, got, l)
+	}
+	r := sampleRep()
+	b, _ = RepCodec.Encode(r)
+	if got, err := RepCodec.Decode(b); err != nil || !reflect.DeepEqual(got, r) {
+		t.Fatalf("rep round trip: %v", err)
+	}
+	old, _ := json.Marshal(l) // a value written before CBOR: fence + JSON
+	if got, err := LeadCodec.Decode(withFence(3, old)); err != nil || !reflect.DeepEqual(got, l) {
+		t.Fatalf("JSON value: %v", err)
+	}
+	if h, err := PeekLead(withFence(3, old)); err != nil || h.Status != lead.Assigned || h.Owner != "rep042" {
+		t.Fatalf("head of a JSON value: %+v %v", h, err)
+	}
+	body, _ := LeadCodec.tableCodec.Encode(l) // CBOR without a head
+	if h, err := PeekLead(body); err != nil || h.Owner != "rep042" {
+		t.Fatalf("head of a value without one: %+v %v", h, err)
+	}
+	if _, err := LeadCodec.Decode(append(withFence(1, nil), cborMagic, 0xff, 0x00)); err == nil {
+		t.Fatal("garbage decoded")
+	}
+	// Every cut of a value is refused, never a panic or a wrong lead.
+	whole, _ := LeadCodec.Encode(l)
+	for n := range len(whole) {
+		if got, err := LeadCodec.Decode(whole[:n]); err == nil && n > 9 {
+			t.Fatalf("a value cut to %d of %d bytes decoded: %+v", n, len(whole), got)
+		}
+		_, _ = PeekLead(whole[:n])
+	}
+}
+
+// BenchmarkTableCodec: a lead and a full rep ledger (256 settled requests,
+// 120 claims) encoded and decoded as JSON (the format before) and CBOR.
+func BenchmarkTableCodec(b *testing.B) {
+	jsonCodec := func(v any) ([]byte, error) { return json.Marshal(v) }
+	for _, c := range []struct {
+		name string
+		v    any
+		enc  func(any) ([]byte, error)
+		dec  func([]byte) error
+	}{
+		{"lead/json", sampleLead(1), jsonCodec, func(x []byte) error { return json.Unmarshal(x, new(lead.Lead)) }},
+		{"lead/cbor", sampleLead(1), LeadCodec.Encode, func(x []byte) error { _, err := LeadCodec.Decode(x); return err }},
+		{"rep/json", sampleRep(), jsonCodec, func(x []byte) error { return json.Unmarshal(x, new(rep.Rep)) }},
+		{"rep/cbor", sampleRep(), RepCodec.Encode, func(x []byte) error { _, err := RepCodec.Decode(x); return err }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			enc, _ := c.enc(c.v)
+			for b.Loop() {
+				x, err := c.enc(c.v)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := c.dec(x); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(enc)), "bytes")
+		})
+	}
+}
