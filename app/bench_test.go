@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/orchard-leads/orchard/auth"
@@ -49,6 +50,7 @@ func BenchmarkClaimRoundTrip(b *testing.B) {
 		tokens[i] = "Bearer " + token(b, fmt.Sprintf("rep%02d", i), auth.RoleRep)
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 512, MaxConnsPerHost: 512}}
+	ends0 := topicEnds(b, n)
 
 	lat := make([]time.Duration, total)
 	failed := 0
@@ -87,6 +89,22 @@ func BenchmarkClaimRoundTrip(b *testing.B) {
 	if failed > 0 {
 		b.Fatalf("%d of %d claims failed", failed, total)
 	}
+	// Records per claim: every topic's growth over the run, once the
+	// claims' immediate follow-ups are written (the reservation timers
+	// fire later, outside this count).
+	time.Sleep(time.Second)
+	ends1 := topicEnds(b, n)
+	var written int64
+	var per []string
+	for topic, end := range ends1 {
+		if d := end - ends0[topic]; d > 0 {
+			written += d
+			per = append(per, fmt.Sprintf("%s %.2f", strings.TrimPrefix(topic, n.cfg.Topics.Prefix), float64(d)/float64(total)))
+		}
+	}
+	sort.Strings(per)
+	b.Logf("records per claim by topic: %s", strings.Join(per, ", "))
+	b.ReportMetric(float64(written)/float64(total), "records/claim")
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	b.ReportMetric(ms(lat[total/2]), "p50-ms")
@@ -94,6 +112,26 @@ func BenchmarkClaimRoundTrip(b *testing.B) {
 	b.ReportMetric(ms(lat[total-1]), "max-ms")
 	b.ReportMetric(float64(total)/elapsed.Seconds(), "claims/s")
 	b.ReportMetric(0, "ns/op") // a paced run: wall time per op is the pacing, not a cost
+}
+
+// topicEnds sums the end offsets of each of n's topics.
+func topicEnds(b *testing.B, n *node) map[string]int64 {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(n.brokers...))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cl.Close()
+	var names []string
+	for _, s := range n.cfg.Topics.All() {
+		names = append(names, s.Name)
+	}
+	ends, err := kadm.NewClient(cl).ListEndOffsets(context.Background(), names...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := map[string]int64{}
+	ends.Each(func(o kadm.ListedOffset) { out[o.Topic] += o.Offset })
+	return out
 }
 
 // seedLeads writes count qualified leads straight to the intake topic and

@@ -49,11 +49,15 @@ type Rep struct {
 
 	Quotas Overrides `json:"quotas"` // a manager's per-rep quotas
 
-	Claims         []int64                `json:"claims,omitempty"`    // times of won claims, the last 8 days
-	Pending        map[string]Reservation `json:"pending,omitempty"`   // request id -> quota reserved for an unsettled claim
-	ReservationSeq int32                  `json:"reservation_seq"`     // numbers the reservations (their timers)
-	Penalties      []Penalty              `json:"penalties,omitempty"` // SLA penalties, taken from that day's quota
-	SLAMisses      []int64                `json:"sla_misses,omitempty"`
+	Claims         []int64                `json:"claims,omitempty"`  // times of won claims, the last 8 days
+	Pending        map[string]Reservation `json:"pending,omitempty"` // request id -> quota reserved for an unsettled claim
+	ReservationSeq int32                  `json:"reservation_seq"`   // numbers the reservations
+	// One reservation timer per rep, not per claim (reservation.go): the
+	// live one's sequence and due time (0: none).
+	ResTimerSeq int32     `json:"res_timer_seq,omitempty"`
+	ResTimerDue int64     `json:"res_timer_due,omitempty"`
+	Penalties   []Penalty `json:"penalties,omitempty"` // SLA penalties, taken from that day's quota
+	SLAMisses   []int64   `json:"sla_misses,omitempty"`
 
 	CooldownUntil    int64  `json:"cooldown_until,omitempty"`
 	SuspendedUntil   int64  `json:"suspended_until,omitempty"`
@@ -434,8 +438,14 @@ func (m Machine) RequestClaim(cur *Rep, c schemas.RepCommand) Result {
 			return Result{Decision: d}
 		}
 		if res, ok := cur.Pending[c.RequestID]; ok { // in flight: forward again, the lead is idempotent; the timer may be what a crash lost
-			return Result{Forward: []schemas.LeadCommand{m.reserved(cur, c.RequestID, res.LeadID, res.At)},
-				Timers: []schemas.TimerCommand{m.reservationTimer(cur, res)}}
+			out := Result{Forward: []schemas.LeadCommand{m.reserved(cur, c.RequestID, res.LeadID, res.At)}}
+			if cur.ResTimerDue == 0 { // a ledger from before the per-rep timer
+				out.State = cur.clone()
+				out.Timers = m.armReservationTimer(out.State, m.reservationDeadline(res), c.At)
+			} else {
+				out.Timers = []schemas.TimerCommand{m.liveReservationTimer(cur)}
+			}
+			return out
 		}
 	}
 	if res, ok := m.admit(cur, c); !ok {
@@ -461,42 +471,7 @@ func (m Machine) RequestClaim(cur *Rep, c schemas.RepCommand) Result {
 	res := Reservation{LeadID: c.LeadID, At: c.At, Seq: r.ReservationSeq}
 	r.Pending[c.RequestID] = res
 	return Result{State: r, Forward: []schemas.LeadCommand{m.reserved(r, c.RequestID, c.LeadID, c.At)},
-		Timers: []schemas.TimerCommand{m.reservationTimer(r, res)}}
-}
-
-// reservationTimer is due quotas.reservation_timeout after the reservation.
-func (m Machine) reservationTimer(r *Rep, res Reservation) schemas.TimerCommand {
-	return timer.New(timer.Reservation, timer.TargetRep, r.ID, res.Seq, res.At+m.Policy.Quotas.ReservationTimeout.D().Milliseconds(), res.At)
-}
-
-// expireReservation: the lead has not settled a claim in time, so the rep
-// asks it to settle now (claim_cancelled). The lead answers a claim it has
-// decided as it did, and refuses an undecided one for good (a late
-// claim_reserved gets the same refusal), so the quota is refunded only on
-// the lead's word and can never be won twice. The rep never refunds on its
-// own: a lead that is merely slow would then grant the claim after the
-// slot was given to another (the chaos suite caught exactly that).
-func (m Machine) expireReservation(cur *Rep, c schemas.RepCommand) Result {
-	var id string
-	var res Reservation
-	for k, v := range cur.Pending {
-		if v.Seq == c.Seq {
-			id, res = k, v
-		}
-	}
-	if id == "" {
-		return Result{} // settled already
-	}
-	// Emitted again on a replay: a crash may have kept the state and lost
-	// the cancel.
-	out := Result{Forward: []schemas.LeadCommand{{LeadID: res.LeadID, RequestID: id, Type: schemas.ClaimCancelled, At: c.At,
-		RepID: cur.ID, RepTier: cur.Tier, RepTerritory: cur.Territory}}}
-	if !res.Cancelled {
-		res.Cancelled = true
-		out.State = cur.clone()
-		out.State.Pending[id] = res
-	}
-	return out
+		Timers: m.armReservationTimer(r, m.reservationDeadline(res), c.At)}
 }
 
 func (m Machine) reserved(r *Rep, reqID, leadID string, at int64) schemas.LeadCommand {
@@ -584,7 +559,7 @@ func (m Machine) TimerFired(cur *Rep, c schemas.RepCommand) Result {
 		return Result{}
 	}
 	if c.Timer == timer.Reservation {
-		return m.expireReservation(cur, c)
+		return m.sweepReservations(cur, c)
 	}
 	if c.Timer == timer.Tier {
 		return m.recomputeTier(cur, c)

@@ -13,13 +13,70 @@ func fired(kind string, seq int32, at time.Time) schemas.RepCommand {
 	return schemas.RepCommand{RepID: "ana", RequestID: kind + "/fired", Type: schemas.TimerFired, Timer: kind, Seq: seq, At: ms(at)}
 }
 
+// reserve reserves quota for claim id; the first reservation of a rep
+// with no live reservation timer arms one, the others ride on it.
 func reserve(t *testing.T, r *Rep, id string, at time.Time) (*Rep, Reservation, schemas.TimerCommand) {
 	t.Helper()
+	armed := r != nil && r.ResTimerDue != 0
 	res := m.RequestClaim(r, cmd(schemas.ClaimRequested, id, at))
-	if res.State == nil || len(res.Timers) != 1 || res.Timers[0].Kind != timer.Reservation {
+	if res.State == nil || res.State.Pending[id].LeadID == "" {
+		t.Fatalf("no reservation: %+v", res)
+	}
+	switch {
+	case armed && len(res.Timers) != 0:
+		t.Fatalf("a second reservation timer while one is live: %+v", res.Timers)
+	case armed:
+		return res.State, res.State.Pending[id], m.liveReservationTimer(res.State)
+	case len(res.Timers) != 1 || res.Timers[0].Kind != timer.Reservation:
 		t.Fatalf("reservation without its timer: %+v", res)
 	}
 	return res.State, res.State.Pending[id], res.Timers[0]
+}
+
+// One timer for many reservations: it fires at the oldest one's deadline,
+// cancels the reservations past theirs, and re-arms for the oldest left;
+// once nothing is pending it goes quiet. A replayed fire changes nothing
+// and emits the same cancels and the live timer's schedule again.
+func TestOneReservationTimerPerRep(t *testing.T) {
+	r := m.Upsert(nil, upsert(ms(mon))).State
+	big := 10000
+	r.Quotas = Overrides{PerHour: &big, PerDay: &big, PerWeek: &big}
+	r, _, first := reserve(t, r, "c1", mon)
+	r, _, _ = reserve(t, r, "c2", mon.Add(5*time.Second))
+	r, _, _ = reserve(t, r, "c3", mon.Add(20*time.Second))
+	if first.DueAt != ms(mon.Add(30*time.Second)) {
+		t.Fatalf("timer due %d, want the first reservation's deadline", first.DueAt)
+	}
+	// c2 settles; the timer fires for c1 only and re-arms for c3.
+	r = m.Settle(r, schemas.RepCommand{RepID: "ana", RequestID: "c2", Type: schemas.ClaimSettled, OK: true, LeadID: "L-c2", At: ms(mon.Add(6 * time.Second))}).State
+	out := m.TimerFired(r, fired(timer.Reservation, first.Seq, mon.Add(30*time.Second)))
+	if len(out.Forward) != 1 || out.Forward[0].RequestID != "c1" || out.Forward[0].Type != schemas.ClaimCancelled {
+		t.Fatalf("first fire cancels: %+v", out.Forward)
+	}
+	if len(out.Timers) != 1 || out.Timers[0].DueAt != ms(mon.Add(50*time.Second)) || out.Timers[0].Seq == first.Seq {
+		t.Fatalf("re-armed for c3: %+v", out.Timers)
+	}
+	again := m.TimerFired(out.State, fired(timer.Reservation, first.Seq, mon.Add(30*time.Second)))
+	if again.State != nil || len(again.Forward) != 1 || len(again.Timers) != 1 || timer.Key(again.Timers[0]) != timer.Key(out.Timers[0]) {
+		t.Fatalf("replayed first fire: %+v", again)
+	}
+	r = out.State
+	// A claim meanwhile rides on the live timer.
+	if res := m.RequestClaim(r, cmd(schemas.ClaimRequested, "c4", mon.Add(35*time.Second))); len(res.Timers) != 0 {
+		t.Fatalf("c4 armed another timer: %+v", res.Timers)
+	}
+	// c3 and c1 are answered; the second fire finds nothing and goes quiet.
+	for _, id := range []string{"c1", "c3"} {
+		r = m.Settle(r, schemas.RepCommand{RepID: "ana", RequestID: id, Type: schemas.ClaimSettled, Code: lead.CodeReservationExpired, LeadID: "L-" + id, At: ms(mon.Add(40 * time.Second))}).State
+	}
+	second := m.TimerFired(r, fired(timer.Reservation, out.Timers[0].Seq, mon.Add(50*time.Second)))
+	if len(second.Forward) != 0 || len(second.Timers) != 0 || second.State == nil || second.State.ResTimerDue != 0 {
+		t.Fatalf("second fire with nothing pending: %+v", second)
+	}
+	// The next reservation arms a new timer.
+	if res := m.RequestClaim(second.State, cmd(schemas.ClaimRequested, "c5", mon.Add(time.Minute))); len(res.Timers) != 1 || res.Timers[0].DueAt != ms(mon.Add(90*time.Second)) {
+		t.Fatalf("c5: %+v", res.Timers)
+	}
 }
 
 // The claim_reserved is lost: the reservation timer asks the lead to settle
