@@ -398,7 +398,7 @@ func (s *Server) getLead(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if l == nil {
-		writeError(w, 404, lead.CodeUnknownLead, "no lead with this id")
+		writeError(w, 404, lead.CodeUnknownLead, "no lead with this id (a closed lead is forgotten lead.retain_closed after closing; its history is in ClickHouse)")
 		return
 	}
 	now := s.Now()

@@ -95,6 +95,11 @@ type Lead struct {
 	// request, replayed or late, is void).
 	WaitingOn string `json:"waiting_on,omitempty"`
 
+	// ClosedAt is when the lead was converted, lost or disqualified; at
+	// ForgetAt (lead.retain_closed later; 0: never) it leaves the state.
+	ClosedAt int64 `json:"closed_at,omitempty"`
+	ForgetAt int64 `json:"forget_at,omitempty"`
+
 	ContactedAt   int64    `json:"contacted_at,omitempty"`
 	PreviousOwner string   `json:"previous_owner,omitempty"`
 	Missed        []string `json:"missed,omitempty"` // reps who missed this lead's SLA
@@ -172,6 +177,9 @@ type Result struct {
 	ToReps     []schemas.RepCommand      // saga replies, hold ends, SLA misses
 	Timers     []schemas.TimerCommand    // hold and SLA timers
 	Dispatch   []schemas.DispatchCommand // reassignment requests
+	// Forget deletes the lead from the state (lead.retain_closed after it
+	// closed; retain.go).
+	Forget bool
 }
 
 // then appends a later step's outputs (its state wins).
@@ -189,6 +197,7 @@ func (r Result) then(o Result) Result {
 	r.ToReps = append(r.ToReps, o.ToReps...)
 	r.Timers = append(r.Timers, o.Timers...)
 	r.Dispatch = append(r.Dispatch, o.Dispatch...)
+	r.Forget = r.Forget || o.Forget
 	return r
 }
 
@@ -236,7 +245,7 @@ func (m Machine) Intake(cur *Lead, in schemas.LeadIntake) Result {
 		l.Status, l.Reason, l.UpdatedAt = Disqualified, in.Reason, in.At
 		ev := m.event(l, "disqualified", l.ID+"/disqualified", in.At)
 		ev.Reason = in.Reason
-		return Result{State: l, Events: []schemas.Event{ev}}
+		return Result{State: l, Events: []schemas.Event{ev}, Timers: m.closed(l, in.At)}
 	}
 	return Result{}
 }
@@ -413,6 +422,9 @@ func (l *Lead) Timers() []schemas.TimerCommand {
 	}
 	if l.Status == Pending && l.Epoch == 0 && l.PickableAt > 0 {
 		out = append(out, timer.New(timer.Pickable, timer.TargetLead, l.ID, 0, l.PickableAt, l.EnteredPoolAt))
+	}
+	if terminal(l.Status) && l.ForgetAt > 0 {
+		out = append(out, l.forgetTimer())
 	}
 	return out
 }

@@ -66,7 +66,8 @@ func (m Machine) Outcome(cur *Lead, r Report) Result {
 	}
 	switch cur.Status {
 	case Converted, Lost:
-		return Result{Decision: m.reportOK(cur, r)}
+		// A replay: the forget timer again (a crash may have lost it).
+		return Result{Decision: m.reportOK(cur, r), Timers: cur.timersOf(timer.Forget)}
 	case Assigned, Contacted:
 	default:
 		return m.reportRefused(cur, r, CodeNotOwner, fmt.Sprintf("lead is %s: an outcome needs an owner", cur.Status))
@@ -81,7 +82,7 @@ func (m Machine) Outcome(cur *Lead, r Report) Result {
 	}
 	ev := m.event(l, "outcome", fmt.Sprintf("%s/%d/outcome", l.ID, l.Epoch), r.At)
 	ev.RepID, ev.Method, ev.RequestID, ev.Converted = l.Owner, l.Method, r.RequestID, r.Converted
-	return Result{State: l, Decision: m.reportOK(l, r), Events: []schemas.Event{ev},
+	return Result{State: l, Decision: m.reportOK(l, r), Events: []schemas.Event{ev}, Timers: m.closed(l, r.At),
 		ToReps: []schemas.RepCommand{{RepID: l.Owner, RequestID: ev.EventID, Type: schemas.LeadOutcome, At: r.At, LeadID: l.ID, OK: r.Converted}}}
 }
 
@@ -117,6 +118,8 @@ func (m Machine) TimerFired(cur *Lead, kind string, seq int32, due int64) Result
 		return m.becomePickable(cur, due)
 	case timer.Aged:
 		return m.recycleAged(cur, due)
+	case timer.Forget:
+		return m.forget(cur, due)
 	}
 	return Result{}
 }

@@ -155,6 +155,7 @@ type Lead struct {
 	AgedAfter     Duration     `yaml:"aged_after"`
 	RecycleAged   string       `yaml:"recycle_aged"`
 	EscalateAfter Duration     `yaml:"escalate_after"`
+	RetainClosed  Duration     `yaml:"retain_closed"`
 	Priority      PrioritySets `yaml:"priority"`
 }
 
@@ -492,6 +493,9 @@ func (p Policy) Validate() error {
 	positive("lead.aged_after", p.Lead.AgedAfter)
 	oneOf("lead.recycle_aged", p.Lead.RecycleAged, []string{"escalate", "round_robin", "weighted"})
 	positive("lead.escalate_after", p.Lead.EscalateAfter)
+	if d := p.Lead.RetainClosed.D(); d != 0 && d < 10*time.Second {
+		bad("lead.retain_closed", "(%s) must be 0s (keep closed leads) or at least 10s (a redelivered intake record must still find its lead)", d)
+	}
 	seen := map[string]string{}
 	for _, level := range []struct {
 		name string

@@ -150,6 +150,7 @@ func (p *Leads) apply(ctx goka.Context, raw []byte, r lead.Result, version strin
 	if r.State != nil {
 		s.set(r.State, LeadCodec)
 	}
+	s.del = r.Forget
 	if r.Assignment != nil {
 		s.add(p.t.Assignments, r.Assignment.LeadID, r.Assignment)
 	}

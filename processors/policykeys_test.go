@@ -297,6 +297,17 @@ func keyCases() map[string]keyCase {
 			h.advance(61 * time.Minute)
 			return string(h.lead("A").Status)
 		}},
+		"lead.retain_closed": {"lead: {retain_closed: 0s}\n", "lead: {retain_closed: 1h}\n", func(h *harness) string {
+			h.rep("ana", "", 1)
+			h.qualify("C")
+			h.claim("ana", "C")
+			h.report(schemas.Outcome, "C", "ana", "rep", true)
+			h.advance(2 * time.Hour)
+			if l := h.lead("C"); l != nil {
+				return "kept " + string(l.Status)
+			}
+			return "forgotten"
+		}},
 		"lead.escalate_after": {"", "lead: {escalate_after: 3h}\n", func(h *harness) string {
 			h.qualify("E")
 			h.advance(150 * time.Minute)

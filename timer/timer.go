@@ -26,6 +26,7 @@ const (
 	Pickable    = "pickable"    // time_delayed: a lead no auto-assignment placed becomes pickable (target lead)
 	Tier        = "tier"        // a rep's tier is recomputed (target rep)
 	Aged        = "aged"        // an unclaimed lead at lead.aged_after is recycled (target lead)
+	Forget      = "forget"      // a closed lead leaves the state after lead.retain_closed (target lead)
 )
 
 // Targets.
