@@ -4,27 +4,35 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/orchard-leads/orchard/processors"
 	"github.com/orchard-leads/orchard/schemas"
 )
 
-// Waiter hands decisions (topic decisions, key request_id) to the API calls
-// waiting for them. Every API instance reads every partition, from the end
-// offsets it saw at start: a decision for one of its own requests cannot
-// come earlier than that.
+// Waiter hands decisions (topic decisions) to the API calls waiting for
+// them. Each API instance reads one partition of decisions, chosen at
+// random when it starts, from the end offset it saw then: its commands
+// carry a reply key (processors.ReplyHeader) that lands there, and every
+// hop of the saga keys the decision by it. N instances read the decisions
+// once between them instead of N times; instances come and go without any
+// coordination (two that chose the same partition each skip the other's
+// decisions).
 type Waiter struct {
-	serde  *schemas.Serde
-	client *kgo.Client
+	serde    *schemas.Serde
+	client   *kgo.Client
+	replyKey string
 
 	mu      sync.Mutex
 	pending map[string][]chan schemas.Decision
 }
 
-// NewWaiter starts consuming decisions from the current end of the topic.
+// NewWaiter starts consuming its partition of decisions from the current
+// end of the topic.
 func NewWaiter(ctx context.Context, brokers []string, serde *schemas.Serde, topic string) (*Waiter, error) {
 	adm, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
 	if err != nil {
@@ -38,16 +46,24 @@ func NewWaiter(ctx context.Context, brokers []string, serde *schemas.Serde, topi
 	if err := ends.Error(); err != nil {
 		return nil, fmt.Errorf("decisions: end offsets: %w", err)
 	}
-	start := map[string]map[int32]kgo.Offset{topic: {}}
-	ends.Each(func(o kadm.ListedOffset) {
-		start[topic][o.Partition] = kgo.NewOffset().At(o.Offset)
-	})
-	client, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumePartitions(start))
+	n := int32(len(ends[topic]))
+	if n == 0 {
+		return nil, fmt.Errorf("decisions: topic %s has no partitions", topic)
+	}
+	p := rand.Int32N(n)
+	end, _ := ends.Lookup(topic, p)
+	client, err := kgo.NewClient(kgo.SeedBrokers(brokers...),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {p: kgo.NewOffset().At(end.Offset)}}))
 	if err != nil {
 		return nil, err
 	}
-	return &Waiter{serde: serde, client: client, pending: map[string][]chan schemas.Decision{}}, nil
+	slog.Debug("decisions: reading one partition", "topic", topic, "partition", p, "of", n)
+	return &Waiter{serde: serde, client: client, replyKey: processors.ReplyKey(p, n), pending: map[string][]chan schemas.Decision{}}, nil
 }
+
+// ReplyKey is the key this instance's commands carry in
+// processors.ReplyHeader.
+func (w *Waiter) ReplyKey() string { return w.replyKey }
 
 // Run delivers decisions until ctx ends.
 func (w *Waiter) Run(ctx context.Context) {

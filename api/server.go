@@ -26,6 +26,7 @@ import (
 	"github.com/orchard-leads/orchard/auth"
 	"github.com/orchard-leads/orchard/lead"
 	"github.com/orchard-leads/orchard/policy"
+	"github.com/orchard-leads/orchard/processors"
 	"github.com/orchard-leads/orchard/rep"
 	"github.com/orchard-leads/orchard/schemas"
 	"github.com/orchard-leads/orchard/topics"
@@ -271,7 +272,9 @@ func (s *Server) command(ctx context.Context, name, requestID, topic, key string
 	}
 	ch := s.Waiter.Expect(requestID)
 	defer s.Waiter.Forget(requestID, ch)
-	if err := s.Producer.ProduceSync(ctx, &kgo.Record{Topic: topic, Key: []byte(key), Value: b}).FirstErr(); err != nil {
+	out := &kgo.Record{Topic: topic, Key: []byte(key), Value: b,
+		Headers: []kgo.RecordHeader{{Key: processors.ReplyHeader, Value: []byte(s.Waiter.ReplyKey())}}}
+	if err := s.Producer.ProduceSync(ctx, out).FirstErr(); err != nil {
 		return schemas.Decision{}, fmt.Errorf("kafka: %w", err)
 	}
 	t := time.NewTimer(s.DecisionTimeout)

@@ -56,6 +56,12 @@ type node struct {
 // start runs every component; cfg fields left empty get test defaults.
 func start(t testing.TB, cfg Config) *node {
 	t.Helper()
+	return startWith(t, cfg, All)
+}
+
+// startWith runs some components (an API instance: its base is set).
+func startWith(t testing.TB, cfg Config, what Components) *node {
+	t.Helper()
 	if cfg.Topics.LeadsIntake == "" {
 		cfg.Topics = topics.New(testenv.Prefix())
 	}
@@ -76,10 +82,12 @@ func start(t testing.TB, cfg Config) *node {
 	cfg.Ready = func(addr string) { readyCh <- addr }
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &node{t: t, cfg: cfg, cancel: cancel, done: make(chan error, 1), brokers: cfg.Brokers}
-	go func() { n.done <- Run(ctx, cfg, All) }()
+	go func() { n.done <- Run(ctx, cfg, what) }()
 	select {
 	case addr := <-readyCh:
-		n.base = "http://" + addr
+		if addr != "" {
+			n.base = "http://" + addr
+		}
 	case err := <-n.done:
 		t.Fatalf("orchard run stopped before ready: %v", err)
 	case <-time.After(60 * time.Second):
@@ -87,6 +95,12 @@ func start(t testing.TB, cfg Config) *node {
 	}
 	t.Cleanup(n.stop)
 	return n
+}
+
+// peer is the config of another instance of n's deployment.
+func (n *node) peer() Config {
+	return Config{Brokers: n.brokers, Topics: n.cfg.Topics, PolicyFile: n.cfg.PolicyFile, DataDir: n.t.TempDir(),
+		ReconcileEvery: n.cfg.ReconcileEvery, ReconcileGrace: n.cfg.ReconcileGrace}
 }
 
 func (n *node) stop() {

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,36 +17,12 @@ import (
 )
 
 // startProcessors runs one more processor instance (no API) on n's topics;
-// stop ends it and returns how it ended (it also ends with the test).
-func startProcessors(t *testing.T, n *node, pol string) (stop func() error) {
+// stop ends it (it also ends with the test).
+func startProcessors(t *testing.T, n *node, pol string) (stop func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	ready := make(chan struct{})
-	go func() {
-		done <- Run(ctx, Config{Brokers: n.brokers, Topics: n.cfg.Topics, PolicyFile: pol, Partitions: 4, Replication: 1,
-			ReconcileEvery: n.cfg.ReconcileEvery, ReconcileGrace: n.cfg.ReconcileGrace,
-			Ready: func(string) { close(ready) }}, Components{Processors: true})
-	}()
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("processor instance: %v", err)
-	case <-time.After(60 * time.Second):
-		t.Fatal("processor instance not ready")
-	}
-	var once sync.Once
-	var err error
-	stop = func() error {
-		once.Do(func() { cancel(); err = <-done })
-		return err
-	}
-	t.Cleanup(func() {
-		if err := stop(); err != nil {
-			t.Errorf("processor instance stopped with %v", err)
-		}
-	})
-	return stop
+	cfg := n.peer()
+	cfg.PolicyFile = pol
+	return startWith(t, cfg, Components{Processors: true}).stop
 }
 
 // Two processor instances, both running a ticker: each due timer is fired
@@ -164,4 +141,190 @@ func countAll(m map[string][]int64) (n int) {
 		n += len(v)
 	}
 	return n
+}
+
+// claimOutcome is the final answer one claim got, whichever API instance
+// gave it, after retries.
+type claimOutcome struct {
+	lead, rep string
+	status    int
+	code      string
+	tries     int
+}
+
+// Three processor instances and two API instances share a deployment on
+// the broker; under a paced load of contested claims (two reps per lead,
+// each claim retried with its Idempotency-Key on the other API instance
+// when one is gone or slow) a processor instance is stopped, another added,
+// an API instance stopped and another added. Every claim gets one final
+// answer, every lead exactly one winner (the one the assignments topic
+// names), the claim decisions sit on the reply partitions of the API
+// instances only, and every claimed lead's SLA timer acts: each lead is
+// reassigned at epoch 2 exactly once (duplicate records are counted and
+// reported, distinct decisions must be one). Instances are stopped
+// in-process; the chaos suite SIGKILLs whole processes.
+func TestScaleOutWithInstancesStoppedAndAdded(t *testing.T) {
+	const leads, repsN = 120, 8
+	pol := policyFile(t, "sla: {first_contact: 15s, misses_to_suspend: 1000}\nquotas: {per_hour: 1000, per_day: 1000, per_week: 5000}\n")
+	a := start(t, Config{Topics: topics.New(testenv.Prefix()), PolicyFile: pol})
+	startWith(t, a.peer(), Components{Processors: true})
+	p3 := startWith(t, a.peer(), Components{Processors: true})
+	b := startWith(t, a.peer(), Components{API: true})
+	reps := make([]string, repsN)
+	for i := range reps {
+		reps[i] = fmt.Sprintf("s%d", i)
+		a.mustRep(reps[i])
+	}
+	for i := range leads {
+		a.mustLead(fmt.Sprintf("SO%03d", i), 60)
+	}
+
+	var mu sync.Mutex
+	apis := []*node{a, b}
+	pick := func(i int) *node {
+		mu.Lock()
+		defer mu.Unlock()
+		return apis[i%len(apis)]
+	}
+	claim := func(leadID, repID string, i int) claimOutcome {
+		out := claimOutcome{lead: leadID, rep: repID}
+		tok := token(t, repID, auth.RoleRep)
+		for try := 0; try < 40; try++ {
+			out.tries++
+			r, err := pick(i+try).try("POST", "/v1/leads/"+leadID+"/claim", tok, nil, "Idempotency-Key", "k-"+leadID+"-"+repID)
+			if err == nil && r.Status != 503 && r.Status != 504 {
+				out.status, out.code = r.Status, fmt.Sprint(r.Body["error"])
+				return out
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		return out
+	}
+
+	var outcomes []claimOutcome
+	var wg sync.WaitGroup
+	results := make(chan claimOutcome, 2*leads)
+	began := time.Now()
+	changes := []struct {
+		at   time.Duration
+		what string
+		do   func()
+	}{
+		{2 * time.Second, "processor instance 3 stopped", func() { p3.stop() }},
+		{4 * time.Second, "processor instance 4 added", func() { startWith(t, a.peer(), Components{Processors: true}) }},
+		{6 * time.Second, "API instance 2 stopped", func() {
+			mu.Lock()
+			apis = []*node{a}
+			mu.Unlock()
+			b.stop()
+		}},
+		{7 * time.Second, "API instance 3 added", func() {
+			c := startWith(t, a.peer(), Components{API: true})
+			mu.Lock()
+			apis = []*node{a, c}
+			mu.Unlock()
+		}},
+	}
+	changed := make(chan []string, 1)
+	go func() {
+		var log []string
+		for _, c := range changes {
+			time.Sleep(time.Until(began.Add(c.at)))
+			c.do()
+			log = append(log, fmt.Sprintf("%s at %.1fs", c.what, time.Since(began).Seconds()))
+		}
+		changed <- log
+	}()
+	for i := range leads {
+		// Paced over ~12 s so that the changes fall inside the load.
+		time.Sleep(time.Until(began.Add(time.Duration(i) * 12 * time.Second / leads)))
+		id := fmt.Sprintf("SO%03d", i)
+		for k, repID := range []string{reps[i%repsN], reps[(i+1)%repsN]} {
+			wg.Add(1)
+			go func() { defer wg.Done(); results <- claim(id, repID, i+k) }()
+		}
+	}
+	wg.Wait()
+	close(results)
+	for o := range results {
+		outcomes = append(outcomes, o)
+	}
+	t.Logf("changes: %v", <-changed)
+
+	winner := map[string]string{}
+	retried := 0
+	for _, o := range outcomes {
+		if o.tries > 1 {
+			retried++
+		}
+		switch {
+		case o.status == 200:
+			if w, dup := winner[o.lead]; dup {
+				t.Errorf("lead %s won twice: %s and %s", o.lead, w, o.rep)
+			}
+			winner[o.lead] = o.rep
+		case o.status == 409 && o.code == "already_claimed":
+		default:
+			t.Errorf("claim of %s by %s: final answer %d %s after %d tries", o.lead, o.rep, o.status, o.code, o.tries)
+		}
+	}
+	if len(winner) != leads {
+		t.Fatalf("%d leads have a winner, want %d", len(winner), leads)
+	}
+
+	// The assignments topic names the same winners; each lead's SLA timer
+	// acted after the changes: one distinct reassignment at epoch 2.
+	testenv.CheckFor(t, 90*time.Second, 500*time.Millisecond, func() error {
+		assigned, reassigned, dups := map[string]string{}, map[string]map[string]bool{}, 0
+		seen := map[string]bool{}
+		for _, r := range readToEnd(t, a.brokers, a.cfg.Topics.Assignments, 20*time.Second) {
+			as := decode[schemas.Assignment](t, r.Value)
+			if seen[as.EventID] {
+				dups++
+				continue
+			}
+			seen[as.EventID] = true
+			switch {
+			case as.Type == "assigned" && as.Epoch == 1:
+				if prev, ok := assigned[as.LeadID]; ok && prev != as.RepID {
+					return fmt.Errorf("lead %s assigned to %s and %s", as.LeadID, prev, as.RepID)
+				}
+				assigned[as.LeadID] = as.RepID
+			case as.Type == "reassigned" && as.Epoch == 2:
+				if reassigned[as.LeadID] == nil {
+					reassigned[as.LeadID] = map[string]bool{}
+				}
+				reassigned[as.LeadID][as.EventID] = true
+			}
+		}
+		for id, w := range winner {
+			if assigned[id] != w {
+				t.Fatalf("lead %s: the API answered %s won, the assignments topic says %q", id, w, assigned[id])
+			}
+			if n := len(reassigned[id]); n != 1 {
+				return fmt.Errorf("lead %s reassigned at epoch 2 %d times (distinct), want 1", id, n)
+			}
+		}
+		t.Logf("%d leads, %d claims (%d retried on another instance); every lead reassigned once at its SLA; %d duplicate assignment records (at-least-once redelivery)",
+			leads, len(outcomes), retried, dups)
+		return nil
+	})
+
+	// Claim decisions went to the reply partitions of the three API
+	// instances only, not to wherever a request id hashes.
+	parts := map[int32]int{}
+	for _, r := range readToEnd(t, a.brokers, a.cfg.Topics.Decisions, 20*time.Second) {
+		d := decode[schemas.Decision](t, r.Value)
+		switch {
+		case !strings.HasPrefix(d.LeadID, "SO"):
+		case !strings.HasPrefix(string(r.Key), "reply/"):
+			t.Errorf("decision %s of %s keyed %q, not by a reply key", d.RequestID, d.LeadID, r.Key)
+		default:
+			parts[r.Partition]++
+		}
+	}
+	if len(parts) == 0 || len(parts) > 3 {
+		t.Fatalf("claim decisions on partitions %v: want the reply partitions of 3 API instances at most", parts)
+	}
+	t.Logf("decisions per partition: %v", parts)
 }

@@ -28,6 +28,25 @@ type out struct {
 	version string
 }
 
+// ReplyHeader names the record header an API instance puts on its
+// commands: a key that lands on the decisions partition it reads. Every
+// hop of a saga copies it to the commands it sends on, and the decision
+// is keyed by it, so each API instance reads one partition of decisions
+// instead of all of them (the decision carries its request id; the key is
+// only the address). Without the header (older API instances, commands
+// from timers) a decision is keyed by its request id.
+const ReplyHeader = "orchard-reply-to"
+
+// ReplyKey is a decisions key that lands on partition p of n: the first of
+// "reply/<p>/<i>" that Goka's hash puts there.
+func ReplyKey(p, n int32) string {
+	for i := 0; ; i++ {
+		if k := fmt.Sprintf("reply/%d/%d", p, i); Partition(k, n) == p {
+			return k
+		}
+	}
+}
+
 // recordOverhead is what Kafka adds to a record's key and value (headers,
 // batch framing): a record is measured as key + value + this.
 const recordOverhead = 512
@@ -104,8 +123,19 @@ func (s *step) write(ctx goka.Context, raw []byte) bool {
 	if s.del {
 		ctx.Delete()
 	}
+	reply := string(ctx.Headers()[ReplyHeader])
 	for _, r := range s.recs {
-		ctx.Emit(goka.Stream(r.topic), r.key, r.value)
+		key := r.key
+		var opts []goka.ContextOption
+		if reply != "" {
+			switch r.topic {
+			case s.o.t.Decisions: // to the partition the asking API instance reads
+				key = reply
+			case s.o.t.LeadCmds, s.o.t.RepCmds: // the next hop of the saga answers there too
+				opts = append(opts, goka.WithCtxEmitHeaders(goka.Headers{ReplyHeader: []byte(reply)}))
+			}
+		}
+		ctx.Emit(goka.Stream(r.topic), key, r.value, opts...)
 	}
 	logging := slog.Default().Enabled(context.Background(), slog.LevelInfo)
 	for _, ev := range s.written {
