@@ -4,7 +4,7 @@ GO      ?= go
 BIN     := bin/orchard
 SVC_DIR ?= $(CURDIR)/.cache/services
 
-.PHONY: docs docs-examples simulate run build test test-fast test-integration fuzz sqlcheck bench lint services-up services-down clean
+.PHONY: docs docs-examples simulate run build test test-fast test-integration fuzz sqlcheck bench bench-compare bench-compare-build lint services-up services-down clean
 
 run: build
 	scripts/run.sh
@@ -49,6 +49,16 @@ sqlcheck:
 
 bench:
 	scripts/bench.sh
+
+# Orchard against a Kafka Streams twin of the claim saga (bench/README.md):
+# one real broker, one load generator, one table. Minutes; not part of test.
+bench-compare:
+	scripts/bench-compare.sh
+
+# What CI checks of it: the twin and the load generator build.
+bench-compare-build:
+	$(GO) build -o bin/loadgen ./bench/loadgen
+	cd bench/kstreams && mvn -q -B package
 
 # docs/api.md from api/openapi.yaml (a test fails when they drift).
 docs:
