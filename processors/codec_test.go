@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/orchard-leads/orchard/dispatch"
 	"github.com/orchard-leads/orchard/lead"
 	"github.com/orchard-leads/orchard/rep"
 )
@@ -112,4 +113,25 @@ func BenchmarkTableCodec(b *testing.B) {
 			b.ReportMetric(float64(len(enc)), "bytes")
 		})
 	}
+}
+
+// BenchmarkDispatchPoolValue: the "*" pool's table value with 10,000 reps
+// (its size bounds how many reps one pool holds under the record limit;
+// every roster change and offer re-encodes it).
+func BenchmarkDispatchPoolValue(b *testing.B) {
+	p := &dispatch.Pool{Name: "*"}
+	for i := range 10_000 {
+		p.Members = append(p.Members, dispatch.Member{RepID: fmt.Sprintf("rep%05d", i), Active: true, Weight: 2, Current: int64(i)})
+	}
+	for i := range 256 {
+		p.Recent = append(p.Recent, dispatch.Pick{RequestID: fmt.Sprintf("L%07d/auto#0#false", i), RepID: fmt.Sprintf("rep%05d", i)})
+	}
+	enc, _ := PoolCodec.Encode(p)
+	for b.Loop() {
+		x, _ := PoolCodec.Encode(p)
+		if _, err := PoolCodec.Decode(x); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(enc)), "bytes")
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `make bench`: Go benchmarks, printed as per-operation costs and ratios:
-# the claim round trip (p50/p99 at a fixed rate), how late timers act, and
-# the pure costs of a decision and of a record's encoding.
+# the claim round trip (p50/p99 at a fixed rate, records per claim), how late
+# timers act, a restart with a million leads, and the pure costs of a
+# decision, a record's and a table value's encoding, a table's recovery and
+# the queue's walk.
 # The claim round trip runs at a fixed offered rate (ORCHARD_BENCH_RATE,
 # default 1000 claims/s) on the embedded broker (kfake); set
 # ORCHARD_TEST_BROKERS=host:port to run it against a real broker.
@@ -10,6 +12,10 @@ cd "$(dirname "$0")/.."
 claims=${ORCHARD_BENCH_CLAIMS:-10000}
 go test -run '^$' -bench 'ClaimRoundTrip' -benchtime "${claims}x" ./app/ 2>&1 | grep -E '^(Benchmark|ok|FAIL|PASS)|^\s+[0-9]+\s'
 go test -run '^$' -bench 'TimerLag' -benchtime 1x ./app/ 2>&1 | grep -E '^(Benchmark|ok|FAIL)|^\s+[0-9]+\s'
+# A restart with ORCHARD_BENCH_LEADS (1,000,000) leads in the leads table.
+go test -run '^$' -bench 'RestartWithManyLeads' -benchtime 1x -timeout 30m ./app/ 2>&1 | grep -E '^(Benchmark|ok|FAIL)'
+go test -run '^$' -bench 'TableCodec|StorageRecovery' -benchmem ./processors/ 2>&1 | grep -E '^(Benchmark|ok|FAIL)'
+go test -run '^$' -bench 'QueueOverHistory' -benchmem ./api/ 2>&1 | grep -E '^(Benchmark|ok|FAIL)'
 go test -run '^$' -bench 'QueuePageFirstRender' -benchtime 50x ./app/ 2>&1 | grep -E '^(Benchmark|ok|FAIL)'
 go test -run '^$' -bench . -benchmem ./lead/ ./schemas/ 2>&1 | grep -E '^(Benchmark|ok|FAIL)'
 # Analytics, on a ClickHouse server of its own (Debian's 18.16, started here
