@@ -104,6 +104,7 @@ func (s *step) write(ctx goka.Context, raw []byte) bool {
 	if s.state != nil {
 		s.state = fenced{s.o.fences.of(ctx.Partition()), s.state}
 	}
+	var value encoded
 	if s.err == nil && s.state != nil {
 		b, err := s.codec.Encode(s.state)
 		switch {
@@ -112,13 +113,14 @@ func (s *step) write(ctx goka.Context, raw []byte) bool {
 		case len(ctx.Key())+len(b)+recordOverhead > s.o.max:
 			s.err = fmt.Errorf("the new table value of %d bytes would exceed the %d-byte record limit", len(b), s.o.max)
 		}
+		value = b
 	}
 	if s.err != nil {
 		s.o.deadLetter(ctx, raw, classed{"not_applied", fmt.Errorf("not applied: %w", s.err)})
 		return false
 	}
 	if s.state != nil {
-		ctx.SetValue(s.state)
+		ctx.SetValue(value) // encoded once, above (codec.go: encoded)
 	}
 	if s.del {
 		ctx.Delete()
