@@ -316,14 +316,9 @@ func (c queueCursor) before(l *lead.Lead) bool {
 // queuePage reads GET /v1/queue's limit and after, answering bad ones.
 func queuePage(w http.ResponseWriter, r *http.Request) (int, queueCursor, bool) {
 	q := r.URL.Query()
-	limit := maxPage
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxPage {
-			writeInvalid(w, &lead.FieldError{Field: "limit", Reason: "a whole number 1..500"})
-			return 0, queueCursor{}, false
-		}
-		limit = n
+	limit, ok := pageLimit(w, q, maxPage)
+	if !ok {
+		return 0, queueCursor{}, false
 	}
 	var c queueCursor
 	if v := q.Get("after"); v != "" {

@@ -56,35 +56,52 @@ func (x *LeadIndex) Update(ctx goka.UpdateContext, s storage.Storage, key string
 }
 
 // store follows one stored value (nil: deleted). Only the pool's leads are
-// decoded whole; for every other lead the status and owner are enough
-// (a restart reads a million closed leads this way).
+// decoded whole; for every other lead the status and owner in the value's
+// head are enough (a restart reads a million closed leads this way).
 func (x *LeadIndex) store(key string, stored []byte) {
 	if stored == nil {
-		x.put(key, nil)
+		x.set(key, indexEntry{}, false, nil)
 		return
 	}
 	h, err := processors.PeekLead(stored)
 	if err != nil {
 		return // undecodable: the view's Get reports it
 	}
-	l := &lead.Lead{ID: key, Status: h.Status, Owner: h.Owner}
-	if inPool(l) {
+	e := indexEntry{status: h.Status, owner: h.Owner}
+	var pooled *lead.Lead
+	if e.inPool() {
 		if v, err := processors.LeadCodec.Decode(stored); err == nil {
-			l = v.(*lead.Lead)
+			pooled = v.(*lead.Lead)
 		}
 	}
-	x.put(key, l)
+	x.set(key, e, true, pooled)
 }
 
+// put follows a decoded lead (nil: deleted).
 func (x *LeadIndex) put(id string, l *lead.Lead) {
+	if l == nil {
+		x.set(id, indexEntry{}, false, nil)
+		return
+	}
+	e := indexEntry{status: l.Status, owner: l.Owner}
+	var pooled *lead.Lead
+	if e.inPool() {
+		pooled = l
+	}
+	x.set(id, e, true, pooled)
+}
+
+// set records a lead's status and owner (present false: the lead is gone)
+// and, for a lead of the pool, its decoded value.
+func (x *LeadIndex) set(id string, e indexEntry, present bool, pooled *lead.Lead) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if inPool(l) {
-		x.pool[id] = l // a hold's end or a data change moves no status but changes the lead
+	if pooled != nil {
+		x.pool[id] = pooled // a hold's end or a data change moves no status but changes the lead
 	} else {
 		delete(x.pool, id)
 	}
-	if old, ok := x.leads[id]; !ok && l == nil || ok && l != nil && old.status == l.Status && old.owner == l.Owner {
+	if old, ok := x.leads[id]; !ok && !present || ok && present && old == e {
 		return
 	}
 	x.changes.Add(1)
@@ -98,10 +115,9 @@ func (x *LeadIndex) put(id string, l *lead.Lead) {
 		}
 		delete(x.leads, id)
 	}
-	if l == nil {
+	if !present {
 		return
 	}
-	e := indexEntry{status: l.Status, owner: l.Owner}
 	x.leads[id] = e
 	if x.byStatus[e.status] == nil {
 		x.byStatus[e.status] = map[string]struct{}{}
@@ -151,9 +167,8 @@ func (x *LeadIndex) Query(status lead.Status, owner, after string, limit int) (i
 	return all, ""
 }
 
-func inPool(l *lead.Lead) bool {
-	return l != nil && (l.Status == lead.Available || l.Status == lead.Held)
-}
+// inPool: a lead a rep could pick (available, or held: a hold ends).
+func (e indexEntry) inPool() bool { return e.status == lead.Available || e.status == lead.Held }
 
 // Pool calls fn with every lead of the pool (available or held), in no
 // order, under the index's read lock: fn must not call back into it.

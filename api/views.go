@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"time"
@@ -73,6 +74,21 @@ type LeadRow struct {
 
 const maxPage = 500
 
+// pageLimit reads a list's limit query parameter (def when absent),
+// answering a bad one itself.
+func pageLimit(w http.ResponseWriter, q url.Values, def int) (int, bool) {
+	v := q.Get("limit")
+	if v == "" {
+		return def, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > maxPage {
+		writeInvalid(w, &lead.FieldError{Field: "limit", Reason: "a whole number 1..500"})
+		return 0, false
+	}
+	return n, true
+}
+
 // listLeads is GET /v1/leads?status=&owner=&limit=&after=: leads in id
 // order from the index, a page at a time (next is the cursor of the next
 // page).
@@ -85,14 +101,9 @@ func (s *Server) listLeads(w http.ResponseWriter, r *http.Request) {
 		writeInvalid(w, &lead.FieldError{Field: "status", Reason: "one of pending, available, held, assigned, contacted, converted, lost, escalated, disqualified"})
 		return
 	}
-	limit := 100
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxPage {
-			writeInvalid(w, &lead.FieldError{Field: "limit", Reason: "a whole number 1..500"})
-			return
-		}
-		limit = n
+	limit, ok := pageLimit(w, q, 100)
+	if !ok {
+		return
 	}
 	ids, next := s.Store.LeadIndex().Query(status, q.Get("owner"), q.Get("after"), limit)
 	now := s.Now()

@@ -54,17 +54,6 @@ func (o *Owned) Key(key string) bool {
 	return o.parts[Partition(key, o.count)]
 }
 
-// Partitions lists the partitions owned now, in no order.
-func (o *Owned) Partitions() []int32 {
-	o.mu.RLock()
-	defer o.mu.RUnlock()
-	out := make([]int32, 0, len(o.parts))
-	for p := range o.parts {
-		out = append(out, p)
-	}
-	return out
-}
-
 // Partition is the partition Goka puts key on among n (its processor's
 // own hash: fnv32a, absolute value, modulo n).
 func Partition(key string, n int32) int32 {
