@@ -3,6 +3,7 @@ package timer
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/orchard-leads/orchard/clock"
@@ -27,6 +28,9 @@ type Ticker struct {
 	// Backlog, when set, hears after every scan how many timers were due
 	// and how far past its due time the oldest was (0 when none).
 	Backlog func(due int, oldest time.Duration)
+
+	mu   sync.Mutex
+	sent map[string]time.Time // fired by this ticker, not yet seen marked or gone
 }
 
 // Tick asks every due timer to fire and returns how many.
@@ -45,10 +49,39 @@ func (t *Ticker) Tick(ctx context.Context) (int, error) {
 		}
 		t.Backlog(len(due), oldest)
 	}
-	if len(due) == 0 {
+	fresh := t.unsent(due, now)
+	if len(fresh) == 0 {
 		return 0, nil
 	}
-	return len(due), t.Fire(ctx, due, now)
+	if err := t.Fire(ctx, fresh, now); err != nil {
+		return 0, err
+	}
+	t.mu.Lock()
+	for _, k := range fresh {
+		t.sent[k] = now
+	}
+	t.mu.Unlock()
+	return len(fresh), nil
+}
+
+// unsent drops the due rows this ticker fired less than Refire ago: the
+// table's mark of a fire comes back through Kafka, and on a busy machine
+// that takes longer than a scan period — without the memory the next scan
+// would fire the row again. Rows no longer due (done, or gone) are forgotten.
+func (t *Ticker) unsent(due []string, now time.Time) []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	kept := make(map[string]time.Time, len(t.sent))
+	var fresh []string
+	for _, k := range due {
+		if at, ok := t.sent[k]; ok && now.Sub(at) < Refire {
+			kept[k] = at
+			continue
+		}
+		fresh = append(fresh, k)
+	}
+	t.sent = kept
+	return fresh
 }
 
 // Run ticks until ctx ends.

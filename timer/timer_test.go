@@ -78,3 +78,26 @@ func TestTickerReportsBacklog(t *testing.T) {
 		t.Fatalf("after the fire: backlog %d, oldest %s", due, oldest)
 	}
 }
+
+// A row the ticker fired is not fired again by the next scans while its
+// mark is on the way (the table still shows it unfired), only after Refire.
+func TestTickerDoesNotRefireWhileTheMarkIsOnItsWay(t *testing.T) {
+	start := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	vc := clock.NewVirtual(start)
+	tb := table{Key(New(Hold, TargetLead, "a", 1, start.UnixMilli(), 0))}
+	fires := 0
+	tk := &Ticker{Clock: vc, Table: tb, Fire: func(_ context.Context, keys []string, _ time.Time) error { fires += len(keys); return nil }}
+	for range 10 {
+		if _, err := tk.Tick(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		vc.Advance(200 * time.Millisecond)
+	}
+	if fires != 1 {
+		t.Fatalf("fired %d times within 2 s, want once", fires)
+	}
+	vc.Advance(Refire)
+	if n, _ := tk.Tick(context.Background()); n != 1 {
+		t.Fatalf("after Refire without a done the row fires again: %d", n)
+	}
+}
