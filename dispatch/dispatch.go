@@ -1,10 +1,13 @@
 // Package dispatch picks the rep a lead is offered to when it must be
 // auto-assigned: a new lead the mode routes to round robin or weighted
 // assignment, and a lead whose owner missed the SLA or declined it. A pool
-// is a territory, or "*" for every rep. The pick is only an offer: the rep's
-// ledger confirms it (capacity, availability, suspension) or refuses, and a
-// refusal comes back here to try the next rep. Deterministic, so a replay
-// picks the same rep. Pure: no Kafka, no clock, no I/O.
+// is a territory, or "*" for every rep; its reps are spread over
+// schemas.PoolShards shards (shard.go), so no table value holds every rep.
+// The pool routes an assignment to a shard, the shard offers it to one of
+// its reps. The pick is only an offer: the rep's ledger confirms it
+// (capacity, availability, suspension) or refuses, and a refusal comes back
+// to the pool to try the next rep. Deterministic, so a replay picks the
+// same rep. Pure: no Kafka, no clock, no I/O.
 package dispatch
 
 import (
@@ -35,26 +38,48 @@ func (m Member) weight() int64 {
 	return int64(m.Weight)
 }
 
-// Pool is the state kept per pool (the Goka table value).
+// Pool is the state kept per dispatch key (the Goka table value): a
+// shard's reps and rotation, or a pool's load line per shard.
 type Pool struct {
 	Name    string   `json:"name"`
-	Members []Member `json:"members"` // sorted by rep id
+	Members []Member `json:"members"` // a shard's reps, sorted by rep id (a pool written before sharding too, until migrated)
 	Last    string   `json:"last,omitempty"`
 	Recent  []Pick   `json:"recent,omitempty"` // answered attempts, newest last
+	Shards  []Load   `json:"shards,omitempty"` // a pool: its shards that reported reps, sorted by shard
 }
 
 // Pick is one answered attempt.
 type Pick struct {
 	RequestID string `json:"request_id"` // the attempt's key (attemptKey)
-	RepID     string `json:"rep_id"`
+	RepID     string `json:"rep_id"`     // the rep chosen (by a pool: the shard); "" nobody
 }
 
 // Result of one step; State is nil when nothing changed.
 type Result struct {
-	State   *Pool
-	Offer   *schemas.RepCommand      // to the chosen rep, who confirms or refuses
-	Assign  *schemas.LeadCommand     // to the lead: escalation, nobody is available
-	Forward *schemas.DispatchCommand // to the "*" pool when this one has nobody
+	State    *Pool
+	Offer    *schemas.RepCommand       // to the chosen rep, who confirms or refuses
+	Assign   *schemas.LeadCommand      // to the lead: escalation, nobody is available
+	Dispatch []schemas.DispatchCommand // to other dispatch keys: a shard, the pool, the "*" pool
+}
+
+// Step applies one dispatch command to the state of its key (c.Pool).
+func Step(cur *Pool, c schemas.DispatchCommand) (Result, error) {
+	_, shard := schemas.PoolOf(c.Pool)
+	switch {
+	case c.Type == schemas.Roster && shard:
+		return Roster(cur, c), nil
+	case c.Type == schemas.Roster:
+		return rosterToShard(cur, c), nil
+	case c.Type == schemas.ShardLoad && !shard:
+		return ReportLoad(cur, c), nil
+	case c.Type == schemas.ShardLoad:
+		return Result{}, fmt.Errorf("shard_load goes to a pool, not to the shard %q", c.Pool)
+	case (c.Type == schemas.AutoAssign || c.Type == schemas.Reassign) && shard:
+		return Offer(cur, c), nil
+	case c.Type == schemas.AutoAssign || c.Type == schemas.Reassign:
+		return Route(cur, c), nil
+	}
+	return Result{}, fmt.Errorf("unknown dispatch command type %q", c.Type)
 }
 
 func (p *Pool) clone(name string) *Pool {
@@ -64,41 +89,47 @@ func (p *Pool) clone(name string) *Pool {
 	c := *p
 	c.Members = append([]Member(nil), p.Members...)
 	c.Recent = append([]Pick(nil), p.Recent...)
+	c.Shards = append([]Load(nil), p.Shards...)
 	return &c
 }
 
-// Roster records a rep's availability and weight in the pool.
+// Roster records a rep's availability and weight in its shard, and tells
+// the pool what the shard now holds — every time, so a replay whose first
+// report was lost sends it again (the pool ignores an unchanged one).
 func Roster(cur *Pool, c schemas.DispatchCommand) Result {
 	p := cur.clone(c.Pool)
 	m := Member{RepID: c.RepID, Active: c.Active, SuspendedUntil: c.SuspendedUntil, Away: c.Away, Weight: c.Weight}
 	i := sort.Search(len(p.Members), func(i int) bool { return p.Members[i].RepID >= c.RepID })
+	var res Result
 	switch {
 	case i < len(p.Members) && p.Members[i].RepID == c.RepID:
 		m.Current = p.Members[i].Current
-		if p.Members[i] == m {
-			return Result{}
+		if p.Members[i] != m {
+			p.Members[i] = m
+			res.State = p
 		}
-		p.Members[i] = m
 	default:
 		p.Members = append(p.Members, Member{})
 		copy(p.Members[i+1:], p.Members[i:])
 		p.Members[i] = m
+		res.State = p
 	}
-	return Result{State: p}
+	res.Dispatch = []schemas.DispatchCommand{p.load(c.At)}
+	return res
 }
 
 // attemptKey names one attempt of an assignment: every refusal adds its rep
-// to the exclusions, so (request, exclusions, fallback) is unique per try.
+// to the exclusions and every shard with nobody to the tried ones, so
+// (request, exclusions, fallback, tried) is unique per try.
 func attemptKey(c schemas.DispatchCommand) string {
-	return fmt.Sprintf("%s#%d#%t", c.RequestID, len(c.ExcludeReps), c.Fallback)
+	return fmt.Sprintf("%s#%d#%t#%d", c.RequestID, len(c.ExcludeReps), c.Fallback, len(c.Tried))
 }
 
-// Offer picks the rep for one attempt: round robin after the last rep
+// Offer is a shard's pick for one attempt: round robin after the last rep
 // picked, or smooth weighted round robin (method weighted), among the
 // active, present, unsuspended reps not excluded (those who missed or
-// declined the lead, or refused this offer). With nobody here it asks the
-// "*" pool; with nobody anywhere it tells the lead (escalation, or a
-// time-delayed lead keeps waiting). Never falls through the cracks.
+// declined the lead, or refused this offer). With nobody here the attempt
+// goes back to the pool, which tries another shard (Route).
 func Offer(cur *Pool, c schemas.DispatchCommand) Result {
 	key := attemptKey(c)
 	if cur != nil {
@@ -126,19 +157,17 @@ func Offer(cur *Pool, c schemas.DispatchCommand) Result {
 			}
 		}
 	}
-	if chosen == "" && c.Pool != schemas.AllPool && !c.Fallback {
-		fwd := c
-		fwd.Pool, fwd.Fallback = schemas.AllPool, true
-		fwd.ExcludeReps = append([]string(nil), c.ExcludeReps...)
-		return Result{Forward: &fwd}
-	}
+	p.remember(key, chosen)
+	r := answer(c, chosen)
+	r.State = p
+	return r
+}
+
+func (p *Pool) remember(key, chosen string) {
 	p.Recent = append(p.Recent, Pick{RequestID: key, RepID: chosen})
 	if len(p.Recent) > recentSize {
 		p.Recent = p.Recent[len(p.Recent)-recentSize:]
 	}
-	r := answer(c, chosen)
-	r.State = p
-	return r
 }
 
 // smoothWeighted is nginx's smooth weighted round robin: every eligible
@@ -164,17 +193,24 @@ func smoothWeighted(p *Pool, eligible func(Member) bool) string {
 	return p.Members[best].RepID
 }
 
+// answer is a shard's answer: the offer to its rep (naming the pool, where
+// a refusal goes back), or with nobody the attempt back to the pool with
+// this shard tried.
 func answer(c schemas.DispatchCommand, rep string) Result {
+	pool, _ := schemas.PoolOf(c.Pool)
 	if rep == "" {
-		return Result{Assign: &schemas.LeadCommand{LeadID: c.LeadID, RequestID: c.RequestID, Type: schemas.Assign, At: c.At,
-			Method: lead.Escalation}}
+		back := c
+		back.Pool = pool
+		back.ExcludeReps = slices.Clone(c.ExcludeReps)
+		back.Tried = append(slices.Clone(c.Tried), c.Pool)
+		return Result{Dispatch: []schemas.DispatchCommand{back}}
 	}
 	method := c.Method
 	if method == "" {
 		method = lead.Reassignment
 	}
 	return Result{Offer: &schemas.RepCommand{RepID: rep, RequestID: c.RequestID, Type: schemas.Offer, At: c.At, LeadID: c.LeadID,
-		Pool: c.Pool, Method: method, ExcludeReps: append([]string(nil), c.ExcludeReps...), Fallback: c.Fallback}}
+		Pool: pool, Method: method, ExcludeReps: append([]string(nil), c.ExcludeReps...), Fallback: c.Fallback}}
 }
 
 // Retry is the dispatch command a rep's refusal of an offer sends back to

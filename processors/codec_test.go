@@ -10,6 +10,7 @@ import (
 	"github.com/orchard-leads/orchard/dispatch"
 	"github.com/orchard-leads/orchard/lead"
 	"github.com/orchard-leads/orchard/rep"
+	"github.com/orchard-leads/orchard/schemas"
 )
 
 func sampleLead(i int) *lead.Lead {
@@ -125,20 +126,72 @@ func BenchmarkTableCodec(b *testing.B) {
 // BenchmarkDispatchPoolValue: the "*" pool's table value with 10,000 reps
 // (its size bounds how many reps one pool holds under the record limit;
 // every roster change and offer re-encodes it).
+// BenchmarkDispatchPoolValue is what one auto-assignment encodes and
+// decodes of the dispatcher's state at 10,000 reps in the * pool: flat, the
+// layout before pools had shards (every rep in one value), against sharded
+// (the pool's load lines and the largest shard's reps).
 func BenchmarkDispatchPoolValue(b *testing.B) {
-	p := &dispatch.Pool{Name: "*"}
-	for i := range 10_000 {
-		p.Members = append(p.Members, dispatch.Member{RepID: fmt.Sprintf("rep%05d", i), Active: true, Weight: 2, Current: int64(i)})
+	const reps = 10_000
+	recent := func(i int) dispatch.Pick {
+		return dispatch.Pick{RequestID: fmt.Sprintf("L%07d/auto#0#false#0", i), RepID: fmt.Sprintf("rep%05d", i)}
 	}
-	for i := range 256 {
-		p.Recent = append(p.Recent, dispatch.Pick{RequestID: fmt.Sprintf("L%07d/auto#0#false", i), RepID: fmt.Sprintf("rep%05d", i)})
-	}
-	enc, _ := PoolCodec.Encode(p)
-	for b.Loop() {
-		x, _ := PoolCodec.Encode(p)
-		if _, err := PoolCodec.Decode(x); err != nil {
-			b.Fatal(err)
+	run := func(b *testing.B, values ...*dispatch.Pool) {
+		size := 0
+		for _, v := range values {
+			enc, _ := PoolCodec.Encode(v)
+			size += len(enc)
 		}
+		for b.Loop() {
+			for _, v := range values {
+				x, _ := PoolCodec.Encode(v)
+				if _, err := PoolCodec.Decode(x); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		b.ReportMetric(float64(size), "bytes")
 	}
-	b.ReportMetric(float64(len(enc)), "bytes")
+	b.Run("flat", func(b *testing.B) {
+		p := &dispatch.Pool{Name: "*"}
+		for i := range reps {
+			p.Members = append(p.Members, dispatch.Member{RepID: fmt.Sprintf("rep%05d", i), Active: true, Weight: 2, Current: int64(i)})
+		}
+		for i := range 256 {
+			p.Recent = append(p.Recent, recent(i))
+		}
+		run(b, p)
+	})
+	b.Run("sharded", func(b *testing.B) {
+		values := map[string]*dispatch.Pool{}
+		apply := func(c schemas.DispatchCommand) {
+			res, err := dispatch.Step(values[c.Pool], c)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if res.State != nil {
+				values[c.Pool] = res.State
+			}
+			for _, next := range res.Dispatch {
+				if r, _ := dispatch.Step(values[next.Pool], next); r.State != nil {
+					values[next.Pool] = r.State
+				}
+			}
+		}
+		for i := range reps {
+			id := fmt.Sprintf("rep%05d", i)
+			apply(schemas.DispatchCommand{Pool: schemas.ShardOf("*", id), Type: schemas.Roster, At: 1, RepID: id, Active: true, Weight: 2})
+		}
+		pool, largest := values["*"], (*dispatch.Pool)(nil)
+		for k, v := range values {
+			if k != "*" && (largest == nil || len(v.Members) > len(largest.Members)) {
+				largest = v
+			}
+		}
+		for i := range 256 {
+			pool.Recent = append(pool.Recent, dispatch.Pick{RequestID: recent(i).RequestID, RepID: largest.Name})
+			largest.Recent = append(largest.Recent, recent(i))
+		}
+		b.ReportMetric(float64(len(largest.Members)), "reps/shard")
+		run(b, pool, largest)
+	})
 }

@@ -10,9 +10,10 @@ import (
 	"github.com/orchard-leads/orchard/topics"
 )
 
-// Dispatch is the dispatcher processor: keyed by pool (territory or "*"),
-// it keeps each pool's roster and rotation and offers leads that must be
-// auto-assigned to reps, one at a time (the rep confirms or refuses).
+// Dispatch is the dispatcher processor: keyed by pool (territory or "*")
+// and by each pool's shards, it keeps each shard's reps and rotation and
+// each pool's shard loads, and offers leads that must be auto-assigned to
+// reps, one at a time (the rep confirms or refuses).
 type Dispatch struct{ out }
 
 func NewDispatch(serde *schemas.Serde, t topics.Set) *Dispatch {
@@ -54,14 +55,9 @@ func (p *Dispatch) command(ctx goka.Context, msg any) {
 	if v := ctx.Value(); v != nil {
 		cur = v.(*dispatch.Pool)
 	}
-	var r dispatch.Result
-	switch c.Type {
-	case schemas.Roster:
-		r = dispatch.Roster(cur, c)
-	case schemas.AutoAssign, schemas.Reassign:
-		r = dispatch.Offer(cur, c)
-	default:
-		p.deadLetter(ctx, raw, classed{"unknown_type", fmt.Errorf("unknown dispatch command type %q", c.Type)})
+	r, err := dispatch.Step(cur, c)
+	if err != nil {
+		p.deadLetter(ctx, raw, classed{"unknown_type", err})
 		return
 	}
 	observeHop("dispatch", c.Type, ctx.Timestamp())
@@ -75,8 +71,8 @@ func (p *Dispatch) command(ctx goka.Context, msg any) {
 	if r.Assign != nil {
 		s.toLeads([]schemas.LeadCommand{*r.Assign})
 	}
-	if r.Forward != nil {
-		s.dispatch([]schemas.DispatchCommand{*r.Forward})
+	if len(r.Dispatch) > 0 {
+		s.dispatch(r.Dispatch)
 	}
 	s.write(ctx, raw)
 }

@@ -7,7 +7,9 @@ package rep
 
 import (
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/orchard-leads/orchard/accept"
 	"github.com/orchard-leads/orchard/avail"
@@ -151,6 +153,8 @@ func ValidateUpsert(u schemas.RepUpsert) *lead.FieldError {
 		return &lead.FieldError{Field: "weekly_capacity", Reason: "must not be negative"}
 	case u.At <= 0:
 		return &lead.FieldError{Field: "at", Reason: "event time is missing"}
+	case strings.ContainsFunc(u.Territory, unicode.IsControl):
+		return &lead.FieldError{Field: "territory", Reason: "must not contain control characters"}
 	}
 	if u.TimeZone != "" {
 		if _, err := time.LoadLocation(u.TimeZone); err != nil {

@@ -45,8 +45,8 @@ func TestUpsertKeepsLedgerAndIgnoresStale(t *testing.T) {
 	if res.State.Territory != "south" || res.State.ClaimsWon != 4 {
 		t.Fatalf("%+v", res.State)
 	}
-	if len(res.Roster) != 3 || res.Roster[0].Pool != "north" || res.Roster[0].Active {
-		t.Fatalf("moving territory leaves the old pool: %+v", res.Roster)
+	if len(res.Roster) != 3 || res.Roster[0].Pool != "north" || res.Roster[0].Active || res.Roster[2].Pool != "south" || !res.Roster[2].Active {
+		t.Fatalf("moving territory leaves the old pool and joins the new one: %+v", res.Roster)
 	}
 	if stale := m.Upsert(res.State, upsert(15)); stale.State != nil || !stale.Decision.OK {
 		t.Fatalf("stale upsert: %+v", stale)
@@ -199,5 +199,13 @@ func TestValidateUpsert(t *testing.T) {
 		if fe := ValidateUpsert(u); fe == nil || fe.Field != field {
 			t.Errorf("%s: %v", field, fe)
 		}
+	}
+}
+
+func TestATerritoryWithAControlCharacterIsRefused(t *testing.T) {
+	u := upsert(10)
+	u.Territory = "north\x1f3" // would name a shard of the north pool
+	if fe := ValidateUpsert(u); fe == nil || fe.Field != "territory" {
+		t.Fatalf("want a territory error: %v", fe)
 	}
 }

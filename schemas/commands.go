@@ -1,5 +1,11 @@
 package schemas
 
+import (
+	"hash/fnv"
+	"strconv"
+	"strings"
+)
+
 // The `type` values of the command records: part of the wire contract of
 // rep.commands, lead.commands, timers and dispatch.
 const (
@@ -42,9 +48,36 @@ const (
 
 	// dispatch
 	Roster     = "roster"
-	AutoAssign = "assign"   // a new lead the mode routes to auto-assignment
-	Reassign   = "reassign" // a lead whose owner missed the SLA or declined it
+	AutoAssign = "assign"     // a new lead the mode routes to auto-assignment
+	Reassign   = "reassign"   // a lead whose owner missed the SLA or declined it
+	ShardLoad  = "shard_load" // a pool's shard -> the pool: how many reps it can offer to
 )
 
 // AllPool is the dispatch pool of every rep (the others are territories).
 const AllPool = "*"
+
+// PoolShards is how many shards a pool's reps are spread over (by a hash
+// of the rep id), so no table value holds every rep: the pool's own key
+// keeps one small load line per shard and routes each assignment to a
+// shard, which offers it to one of its reps.
+const PoolShards = 32
+
+// shardSep joins a pool and a shard number into the shard's key. A control
+// character: territories refuse them, so no pool name contains it.
+const shardSep = "\x1f"
+
+// ShardOf is the key of the shard of pool that holds rep.
+func ShardOf(pool, rep string) string {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(rep))
+	return pool + shardSep + strconv.Itoa(int(h.Sum32()%PoolShards))
+}
+
+// PoolOf is the pool a dispatch key belongs to, and whether the key is
+// one of its shards (otherwise it is the pool itself).
+func PoolOf(key string) (pool string, shard bool) {
+	if i := strings.LastIndex(key, shardSep); i >= 0 {
+		return key[:i], true
+	}
+	return key, false
+}

@@ -186,6 +186,9 @@ type DispatchCommand struct {
 	Method         string   `avro:"method"`
 	Weight         int32    `avro:"weight"`
 	Away           bool     `avro:"away"`
+	Shard          string   `avro:"shard"` // shard_load: the reporting shard
+	Count          int32    `avro:"count"` // shard_load: its reps active and present
+	Tried          []string `avro:"tried"` // assign/reassign: shards of the pool that had nobody
 }
 
 // PolicyVersion is one policy put in force (topic policy).
