@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"sort"
@@ -393,7 +394,7 @@ func (s *Server) getLead(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if l == nil {
-		writeError(w, 404, lead.CodeUnknownLead, "no lead with this id (a closed lead is forgotten lead.retain_closed after closing; its history is in ClickHouse)")
+		s.forgottenLead(w, r, chi.URLParam(r, "lead_id"))
 		return
 	}
 	now := s.Now()
@@ -417,4 +418,42 @@ func (s *Server) getLead(w http.ResponseWriter, r *http.Request) {
 		body["accepted"] = l.Accepted
 	}
 	writeJSON(w, 200, body)
+}
+
+// forgottenLead answers for a lead not in state: a closed lead the
+// processors forgot after lead.retain_closed is answered from ClickHouse
+// (its last status and owner, and its events), to a manager, an
+// integration, or the rep who owned it last; any other id is unknown.
+func (s *Server) forgottenLead(w http.ResponseWriter, r *http.Request, id string) {
+	const unknown = "no lead with this id (a closed lead is forgotten lead.retain_closed after closing; with ClickHouse its history answers here)"
+	if s.LeadHistory == nil || !lead.ValidID(id) {
+		writeError(w, 404, lead.CodeUnknownLead, unknown)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	evs, err := s.LeadHistory(ctx, id)
+	if err != nil {
+		writeError(w, 503, "unavailable", "the lead is not in state and its history could not be read: "+err.Error())
+		return
+	}
+	if len(evs) == 0 || evs[len(evs)-1].Type != "forgotten" {
+		// no history, or one that does not end forgotten: the id is
+		// unknown (or new, and not yet in this instance's view)
+		writeError(w, 404, lead.CodeUnknownLead, unknown)
+		return
+	}
+	last := evs[len(evs)-1]
+	owner, method := "", ""
+	for _, e := range evs {
+		if (e.Type == "assigned" || e.Type == "reassigned") && e.RepID != "" {
+			owner, method = e.RepID, e.Method
+		}
+	}
+	if c := caller(r); c.Role == auth.RoleRep && (owner == "" || c.Subject != owner) {
+		writeError(w, 403, "forbidden", "a rep sees a forgotten lead's history only if it owned the lead last")
+		return
+	}
+	writeJSON(w, 200, map[string]any{"lead_id": id, "status": last.Status, "owner": owner, "method": method, "epoch": last.Epoch,
+		"forgotten": true, "forgotten_at": rfc3339(last.At), "events": evs})
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/orchard-leads/orchard/analytics"
 	"github.com/orchard-leads/orchard/auth"
 	"github.com/orchard-leads/orchard/lead"
 	"github.com/orchard-leads/orchard/policy"
@@ -62,6 +63,9 @@ type Server struct {
 	Policy        *policy.Live
 	PublishPolicy func(ctx context.Context, p policy.Policy, by string, at int64, previous string) (string, error)
 	Fairness      FairnessSource
+	// LeadHistory answers for a lead no longer in state (forgotten after
+	// lead.retain_closed) from ClickHouse; nil when the process has none.
+	LeadHistory func(ctx context.Context, leadID string) ([]analytics.LeadEvent, error)
 
 	ready atomic.Bool
 }

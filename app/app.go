@@ -209,6 +209,9 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 			apiServer.Fairness = func(ctx context.Context, pol policy.Policy, p analytics.Period) (analytics.Report, error) {
 				return analytics.Build(ctx, conn, pol, p)
 			}
+			apiServer.LeadHistory = func(ctx context.Context, id string) ([]analytics.LeadEvent, error) {
+				return analytics.LeadHistory(ctx, conn, id)
+			}
 		}
 	}
 

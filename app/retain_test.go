@@ -11,12 +11,14 @@ import (
 )
 
 // Closed leads leave the state after lead.retain_closed: converted, the
-// lead answers for its retention, then GET says unknown_lead, the
-// manager's list of converted leads no longer holds it, the events topic
-// has exactly one forgotten event for it, and the same id qualified again
-// is a new lead in the pool.
+// lead answers for its retention, then GET answers from ClickHouse
+// (forgotten, its last status and owner; without ClickHouse it says
+// unknown_lead), the manager's list of converted leads no longer holds it,
+// the events topic has exactly one forgotten event for it, and the same id
+// qualified again is a new lead in the pool.
 func TestClosedLeadsLeaveTheState(t *testing.T) {
-	n := start(t, Config{PolicyFile: policyFile(t, "lead: {retain_closed: 10s}\n")})
+	chDSN := testenv.OptionalClickHouse(t)
+	n := start(t, Config{PolicyFile: policyFile(t, "lead: {retain_closed: 10s}\n"), ClickHouse: chDSN})
 	n.mustRep("ana")
 	n.mustLead("Z1", 70)
 	ana, mgr := token(t, "ana", auth.RoleRep), token(t, "boss", auth.RoleManager)
@@ -29,11 +31,22 @@ func TestClosedLeadsLeaveTheState(t *testing.T) {
 	}
 	n.waitLead("Z1", 10*time.Second, func(l map[string]any) bool { return l["status"] == "converted" })
 	testenv.CheckFor(t, 40*time.Second, 100*time.Millisecond, func() error {
-		if r := n.call("GET", "/v1/leads/Z1", mgr, nil); r.Status != 404 || r.Body["error"] != "unknown_lead" {
+		r := n.call("GET", "/v1/leads/Z1", mgr, nil)
+		switch {
+		case chDSN == "" && (r.Status != 404 || r.Body["error"] != "unknown_lead"):
 			return fmt.Errorf("closed lead still answers: %d %v", r.Status, r.Body)
+		case chDSN != "" && (r.Status != 200 || r.Body["forgotten"] != true):
+			return fmt.Errorf("not yet answered from ClickHouse: %d %v", r.Status, r.Body)
+		case chDSN != "" && (r.Body["status"] != "converted" || r.Body["owner"] != "ana"):
+			return fmt.Errorf("forgotten Z1 from ClickHouse: %v", r.Body)
 		}
 		return nil
 	})
+	if chDSN != "" {
+		if r := n.call("GET", "/v1/leads/Z1", token(t, "bo", auth.RoleRep), nil); r.Status != 403 {
+			t.Fatalf("another rep reads the forgotten lead: %d %v", r.Status, r.Body)
+		}
+	}
 	if kept := time.Since(closedAt); kept < 10*time.Second {
 		t.Fatalf("forgotten %s after closing, before its 10s retention", kept)
 	}
