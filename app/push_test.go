@@ -2,12 +2,16 @@ package app
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/orchard-leads/orchard/auth"
+	"github.com/orchard-leads/orchard/dispatch"
 	"github.com/orchard-leads/orchard/internal/testenv"
+	"github.com/orchard-leads/orchard/processors"
 	"github.com/orchard-leads/orchard/schemas"
+	"github.com/orchard-leads/orchard/topics"
 )
 
 // The push half end to end, over HTTP, on kfake here and on the real
@@ -154,4 +158,68 @@ func firstLead(t *testing.T, r reply) map[string]any {
 		t.Fatalf("no leads in %d %v", r.Status, r.Body)
 	}
 	return leads[0].(map[string]any)
+}
+
+// The * pool sharded, end to end: 40 reps land in many shards, 120 leads
+// auto-assigned round robin reach every rep 3 times, and the dispatch
+// table holds the reps in the shards' values, none in the pool's.
+func TestShardedPoolSpreadsEndToEnd(t *testing.T) {
+	n := start(t, Config{PolicyFile: policyFile(t, "mode: split\nsplit: {pick_share: 0}\nquotas: {per_week: 1000}\n")})
+	const reps, leads = 40, 120
+	for i := range reps {
+		n.mustRep(fmt.Sprintf("sr%02d", i))
+	}
+	mkt, manager := token(t, "mkt", auth.RoleIntegration), token(t, "boss", auth.RoleManager)
+	for i := range leads {
+		if r := n.call("POST", "/v1/leads", mkt, map[string]any{"lead_id": fmt.Sprintf("sp-%03d", i), "company": "Acme", "source": "mql", "score": 60}); r.Status != 202 {
+			t.Fatalf("POST lead: %d %v", r.Status, r.Body)
+		}
+	}
+	byRep := map[string]int{}
+	testenv.CheckFor(t, 30*time.Second, 50*time.Millisecond, func() error {
+		r := n.call("GET", "/v1/leads?status=assigned&limit=500", manager, nil)
+		if r.Status != 200 {
+			return fmt.Errorf("GET /v1/leads: %d %v", r.Status, r.Body)
+		}
+		byRep = map[string]int{}
+		for _, l := range r.Body["leads"].([]any) {
+			byRep[fmt.Sprint(l.(map[string]any)["owner"])]++
+		}
+		if total := len(r.Body["leads"].([]any)); total != leads {
+			return fmt.Errorf("%d of %d leads assigned", total, leads)
+		}
+		return nil
+	})
+	lo, hi := leads, 0
+	for i := range reps {
+		c := byRep[fmt.Sprintf("sr%02d", i)]
+		lo, hi = min(lo, c), max(hi, c)
+	}
+	if lo != leads/reps || hi != leads/reps {
+		t.Fatalf("round robin over %d reps in shards: min %d max %d, want %d each: %v", reps, lo, hi, leads/reps, byRep)
+	}
+	latest := map[string][]byte{}
+	for _, r := range readToEnd(t, n.brokers, topics.Table(n.cfg.Topics.DispatchGroup), 20*time.Second) {
+		latest[string(r.Key)] = r.Value
+	}
+	shards, members := 0, 0
+	for key, v := range latest {
+		p, err := processors.PoolCodec.Decode(v)
+		if err != nil {
+			t.Fatalf("dispatch table %q: %v", key, err)
+		}
+		pool := p.(*dispatch.Pool)
+		if _, shard := schemas.PoolOf(key); shard {
+			if strings.HasPrefix(key, schemas.AllPool) {
+				shards++
+				members += len(pool.Members)
+			}
+		} else if len(pool.Members) != 0 {
+			t.Fatalf("pool %q holds %d reps itself", key, len(pool.Members))
+		}
+	}
+	if members != reps || shards < 10 {
+		t.Fatalf("the * pool's shards: %d shards hold %d reps, want all %d over many shards", shards, members, reps)
+	}
+	t.Logf("%d reps in %d shards of *, %d leads: %d each", reps, shards, leads, lo)
 }

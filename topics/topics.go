@@ -91,7 +91,7 @@ func (s Set) All() []Spec {
 		{Name: s.Timers, Retention: 30 * day, CoPartition: "timer", Doc: "timer schedules and fire requests (schemas/timer.avsc), key due-second bucket", Value: "timer.avsc"},
 		{Name: Table(s.TimersGroup), Compact: true, CoPartition: "timer", Doc: "Goka table: pending timers per due-second bucket"},
 		{Name: s.Dispatch, Retention: 30 * day, CoPartition: "dispatch", Doc: "pool rosters and reassignment requests (schemas/dispatch.avsc), key pool", Value: "dispatch.avsc"},
-		{Name: Table(s.DispatchGroup), Compact: true, CoPartition: "dispatch", Doc: "Goka table: dispatch pools (roster and rotation)"},
+		{Name: Table(s.DispatchGroup), Compact: true, CoPartition: "dispatch", Doc: "Goka table: dispatch pools (a load line per shard) and their shards (roster and rotation)"},
 		{Name: s.Policy, Compact: true, Partitions: 1, Doc: "every policy version in order (schemas/policy.avsc), key version; the last record is in force", Value: "policy.avsc"},
 		{Name: s.Alerts, Compact: true, Partitions: 1, Doc: "red flags raised and cleared (schemas/alert.avsc), key code/rep_id; the last record is the flag's state", Value: "alert.avsc"},
 	}
