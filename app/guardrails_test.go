@@ -118,7 +118,9 @@ func TestTwentyRacingClaimsRespectTheHourQuota(t *testing.T) {
 }
 
 func TestDetailHoldBlocksOthersThenTheHolderCoolsDown(t *testing.T) {
-	n := start(t, Config{PolicyFile: policyFile(t, "selection: {detail_hold: 2s, cooldown: 3s}\n")})
+	// Windows with room for a loaded machine: bo's two calls must land
+	// inside the hold, and ana's claim inside the cooldown after it.
+	n := start(t, Config{PolicyFile: policyFile(t, "selection: {detail_hold: 4s, cooldown: 10s}\n")})
 	n.mustRep("ana")
 	n.mustRep("bo")
 	n.mustLead("H1", 70)
@@ -144,7 +146,7 @@ func TestDetailHoldBlocksOthersThenTheHolderCoolsDown(t *testing.T) {
 	if st := n.call("GET", "/v1/reps/ana/status", ana, nil); st.Body["cooldown_until"] == nil {
 		t.Fatalf("status shows no cooldown: %v", st.Body)
 	}
-	testenv.CheckFor(t, 10*time.Second, 100*time.Millisecond, func() error {
+	testenv.CheckFor(t, 20*time.Second, 100*time.Millisecond, func() error {
 		if r := n.call("POST", "/v1/leads/H2/claim", ana, nil); r.Status != 200 {
 			return fmt.Errorf("after the cooldown: %d %v", r.Status, r.Body)
 		}
@@ -153,7 +155,7 @@ func TestDetailHoldBlocksOthersThenTheHolderCoolsDown(t *testing.T) {
 }
 
 func TestContactSLAReassignsPenalisesAndSuspends(t *testing.T) {
-	n := start(t, Config{PolicyFile: policyFile(t, "sla: {first_contact: 2s}\nquotas: {per_hour: 10, per_day: 10}\n")})
+	n := start(t, Config{PolicyFile: policyFile(t, "sla: {first_contact: 3s}\nquotas: {per_hour: 10, per_day: 10}\n")})
 	n.mustRep("ana")
 	n.mustRep("bo")
 	ana, mgr := token(t, "ana", auth.RoleRep), token(t, "boss", auth.RoleManager)

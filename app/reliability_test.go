@@ -58,7 +58,8 @@ func TestIdempotencyKeysCannotCrossCallers(t *testing.T) {
 // A replayed open (same Idempotency-Key) after its hold ended must not
 // return the lead's detail as it is now.
 func TestReplayedOpenAfterTheHoldShowsNoDetail(t *testing.T) {
-	n := start(t, Config{PolicyFile: policyFile(t, "selection: {detail_hold: 1s, cooldown: 1s}\n")})
+	// The replay must land inside the hold: 3s leaves room on a loaded machine.
+	n := start(t, Config{PolicyFile: policyFile(t, "selection: {detail_hold: 3s, cooldown: 1s}\n")})
 	n.mustRep("ana")
 	n.mustRep("bo")
 	n.mustLead("O1", 70)
