@@ -52,21 +52,25 @@ func ReportLoad(cur *Pool, c schemas.DispatchCommand) Result {
 }
 
 // rosterToShard passes a rep's roster on to the rep's shard. Rosters come
-// to the pool first — on the partition its assignments come to — and a rep
-// that makes an empty shard available counts at once (a hint the shard's
-// report replaces): an assignment right behind the first roster of a new
-// rep reaches the rep instead of finding the pool empty.
+// to the pool first — on the partition its assignments come to — and the
+// pool counts a rep the roster makes available at once, ahead of the
+// shard's report: an assignment right behind the first rosters of new reps
+// is spread over them as it will be once the reports are in. The count is a
+// hint (a rep available again that was never gone counts twice) and the
+// shard's report for this roster, or a later one, replaces it.
 func rosterToShard(cur *Pool, c schemas.DispatchCommand) Result {
 	p, res := migrate(cur, c.Pool, c.At)
 	shard := schemas.ShardOf(c.Pool, c.RepID)
 	if c.Active && !c.Away {
+		w := Member{Weight: c.Weight}.weight()
 		i := sort.Search(len(p.Shards), func(i int) bool { return p.Shards[i].Shard >= shard })
 		switch {
 		case i == len(p.Shards) || p.Shards[i].Shard != shard:
-			p.Shards = slices.Insert(p.Shards, i, Load{Shard: shard, Count: 1, Weight: Member{Weight: c.Weight}.weight(), At: c.At})
+			p.Shards = slices.Insert(p.Shards, i, Load{Shard: shard, Count: 1, Weight: w, At: c.At})
 			res.State = p
-		case p.Shards[i].Count == 0 && c.At >= p.Shards[i].At:
-			p.Shards[i].Count, p.Shards[i].Weight, p.Shards[i].At = 1, Member{Weight: c.Weight}.weight(), c.At
+		case c.At > p.Shards[i].At: // newer than anything counted (a replay is not)
+			s := &p.Shards[i]
+			s.Count, s.Weight, s.At = s.Count+1, s.Weight+w, c.At
 			res.State = p
 		}
 	}

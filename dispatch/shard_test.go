@@ -132,3 +132,48 @@ func TestAnAssignmentRightBehindANewRepReachesIt(t *testing.T) {
 		t.Fatal("an away rep makes no shard available")
 	}
 }
+
+// Two new reps in one shard, and assignments right behind their rosters
+// (before the shard's reports): the pool already counts both, so the
+// shard gets its share of two; the reports then change nothing, and a
+// replayed roster counts nobody twice.
+func TestNewRepsInOneShardCountBeforeTheReports(t *testing.T) {
+	var a, b string // two reps that share a shard of north
+	for i := 0; b == ""; i++ {
+		id := fmt.Sprint("r", i)
+		switch {
+		case a == "":
+			a = id
+		case schemas.ShardOf("north", id) == schemas.ShardOf("north", a):
+			b = id
+		}
+	}
+	var p *Pool
+	var toShard []schemas.DispatchCommand
+	for i, id := range []string{a, b, "solo"} {
+		res, _ := Step(p, schemas.DispatchCommand{Pool: "north", Type: schemas.Roster, At: int64(10 + i), RepID: id, Active: true, Weight: 1})
+		p = res.State
+		toShard = append(toShard, res.Dispatch...)
+	}
+	counts := map[string]int32{}
+	for _, s := range p.Shards {
+		counts[s.Shard] = s.Count
+	}
+	if counts[schemas.ShardOf("north", a)] != 2 || counts[schemas.ShardOf("north", "solo")] != 1 {
+		t.Fatalf("before the reports: %v", p.Shards)
+	}
+	replay, _ := Step(p, schemas.DispatchCommand{Pool: "north", Type: schemas.Roster, At: 11, RepID: b, Active: true, Weight: 1})
+	if replay.State != nil {
+		t.Fatalf("a replayed roster counted again: %+v", replay.State.Shards)
+	}
+	shards := map[string]*Pool{}
+	for _, c := range toShard {
+		res := Roster(shards[c.Pool], c)
+		shards[c.Pool] = res.State
+		for _, report := range res.Dispatch {
+			if r := ReportLoad(p, report); r.State != nil {
+				t.Fatalf("report %+v changed the pool that already counted it: %+v", report, r.State.Shards)
+			}
+		}
+	}
+}
