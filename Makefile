@@ -28,7 +28,7 @@ test-fast:
 # Go native fuzzing; the committed corpus (*/testdata/fuzz) runs in every
 # `go test`. `make fuzz` runs each target for FUZZTIME (default 2m).
 FUZZTIME ?= 2m
-FUZZ_TARGETS := schemas:FuzzDecode api:FuzzIntakeJSON policy:FuzzParse auth:FuzzVerify
+FUZZ_TARGETS := schemas:FuzzDecode api:FuzzIntakeJSON policy:FuzzParse auth:FuzzVerify dispatch:FuzzStepSettles
 fuzz:
 	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \
 	  echo "== fuzz $$name ($$pkg, $(FUZZTIME))"; \

@@ -70,10 +70,15 @@ func Step(cur *Pool, c schemas.DispatchCommand) (Result, error) {
 		return Roster(cur, c), nil
 	case c.Type == schemas.Roster:
 		return rosterToShard(cur, c), nil
-	case c.Type == schemas.ShardLoad && !shard:
-		return ReportLoad(cur, c), nil
-	case c.Type == schemas.ShardLoad:
+	case c.Type == schemas.ShardLoad && shard:
 		return Result{}, fmt.Errorf("shard_load goes to a pool, not to the shard %q", c.Pool)
+	case c.Type == schemas.ShardLoad:
+		// a load line routes attempts to its shard: one naming anything
+		// else (the pool itself) would send them round for ever
+		if of, ok := schemas.PoolOf(c.Shard); !ok || of != c.Pool {
+			return Result{}, fmt.Errorf("shard_load from %q, which is not a shard of the pool %q", c.Shard, c.Pool)
+		}
+		return ReportLoad(cur, c), nil
 	case (c.Type == schemas.AutoAssign || c.Type == schemas.Reassign) && shard:
 		return Offer(cur, c), nil
 	case c.Type == schemas.AutoAssign || c.Type == schemas.Reassign:

@@ -110,6 +110,11 @@ func TestAShardLoadSentToAShardIsRefused(t *testing.T) {
 	if _, err := Step(nil, schemas.DispatchCommand{Pool: schemas.ShardOf("*", "ana"), Type: schemas.ShardLoad}); err == nil {
 		t.Fatal("a shard_load addressed to a shard must be refused")
 	}
+	for _, from := range []string{"*", "north", schemas.ShardOf("north", "ana"), ""} {
+		if _, err := Step(nil, schemas.DispatchCommand{Pool: "*", Type: schemas.ShardLoad, Shard: from, Count: 1, Weight: 1}); err == nil {
+			t.Fatalf("a load from %q, not a shard of *, must be refused (it would route attempts round)", from)
+		}
+	}
 	if _, err := Step(nil, schemas.DispatchCommand{Pool: "*", Type: "bogus"}); err == nil {
 		t.Fatal("an unknown type must be refused")
 	}
