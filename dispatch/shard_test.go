@@ -45,7 +45,7 @@ func TestManyRepsSpreadEvenlyOverShards(t *testing.T) {
 		t.Fatalf("round robin over 1000 reps, 10000 leads: %d reps reached, min %d max %d", len(rr), lo, hi)
 	}
 	byWeight := map[int32]int{}
-	const leads = 60000
+	const leads = 30000
 	for i := range leads {
 		rep := n.offer(t, schemas.DispatchCommand{Pool: schemas.AllPool, Type: schemas.AutoAssign, Method: "weighted", At: int64(i),
 			RequestID: fmt.Sprint("w", i), LeadID: fmt.Sprint("L", i)})
