@@ -472,7 +472,7 @@ type ownership struct {
 // in a rebalance still acts once.
 func startTicker(ctx context.Context, g *errgroup.Group, brokers []string, serde *schemas.Serde, cfg Config,
 	metrics *api.Metrics, owned ownership, ready *[]func(context.Context) error) error {
-	env := processors.Env{Brokers: brokers, MaxRecordBytes: cfg.MaxRecordBytes, Background: true}
+	env := processors.Env{Brokers: brokers, MaxRecordBytes: cfg.MaxRecordBytes}
 	timers, err := goka.NewView(brokers, goka.GroupTable(goka.Group(cfg.Topics.TimersGroup)), processors.TimerCodec,
 		env.ViewOptions(goka.WithViewStorageBuilder(processors.SortedMemory()))...)
 	if err != nil {

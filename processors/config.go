@@ -31,10 +31,6 @@ type Env struct {
 	// (--max-record-bytes); 0: lead.DefaultMaxRecordBytes. A step whose
 	// table value or output would be larger is dead-lettered instead.
 	MaxRecordBytes int
-	// Background marks consumers off the claim path (the timer and
-	// dispatch processors, the ticker's view): their fetches wait for
-	// backgroundFetchMin bytes or backgroundFetchWait (relax).
-	Background bool
 }
 
 func (e Env) maxRecord() int {
@@ -79,25 +75,6 @@ func SaramaConfig(maxRecordBytes int) *sarama.Config {
 	return cfg
 }
 
-// A fetch that answers as soon as one record is there costs the broker a
-// request per record when records trickle in; on the claim path that is
-// the price of latency, off it (timers, dispatch) a fetch gathers records
-// for up to backgroundFetchWait. Measured on the real broker at 200
-// claims/s (make bench-compare): see DESIGN.md, Latency.
-const (
-	backgroundFetchMin  = 64 << 10
-	backgroundFetchWait = 100 * time.Millisecond
-)
-
-func (e Env) sarama() *sarama.Config {
-	cfg := SaramaConfig(e.maxRecord())
-	if e.Background {
-		cfg.Consumer.Fetch.Min = backgroundFetchMin
-		cfg.Consumer.MaxWaitTime = backgroundFetchWait
-	}
-	return cfg
-}
-
 // Hasher is Goka's (sarama's) partitioner hash; franz-go producers writing to
 // Goka inputs must use the same (see kafkautil.GokaPartitioner).
 func Hasher() hash.Hash32 { return fnv.New32a() }
@@ -106,9 +83,6 @@ func Hasher() hash.Hash32 { return fnv.New32a() }
 func (o *out) setup(e Env, group goka.Group) []goka.ProcessorOption {
 	o.max = e.maxRecord()
 	o.fences = &fences{}
-	if string(group) == o.t.TimersGroup || string(group) == o.t.DispatchGroup {
-		e.Background = true
-	}
 	owned := o.Owned()
 	opts := append(e.options(group), goka.WithRebalanceCallback(func(a goka.Assignment) {
 		o.fences.assigned(a)
@@ -141,7 +115,7 @@ func (e Env) options(group goka.Group) []goka.ProcessorOption {
 	if e.Tester != nil {
 		return []goka.ProcessorOption{e.Tester, nils}
 	}
-	cfg := e.sarama()
+	cfg := SaramaConfig(e.maxRecord())
 	tm := goka.NewTopicManagerConfig()
 	tm.Table.Replication = 1
 	tm.Stream.Replication = 1
@@ -179,7 +153,7 @@ func (e Env) ViewOptions(extra ...goka.ViewOption) []goka.ViewOption {
 	if e.Tester != nil {
 		return nil
 	}
-	cfg := e.sarama()
+	cfg := SaramaConfig(e.maxRecord())
 	tm := goka.NewTopicManagerConfig()
 	tm.Table.Replication = 1
 	return append([]goka.ViewOption{
