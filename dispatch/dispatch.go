@@ -150,7 +150,14 @@ func Offer(cur *Pool, c schemas.DispatchCommand) Result {
 	}
 	chosen := ""
 	if c.Method == lead.Weighted {
-		chosen = smoothWeighted(p, eligible)
+		if i := smoothWeighted(len(p.Members), func(i int) int64 {
+			if m := p.Members[i]; eligible(m) {
+				return m.weight()
+			}
+			return 0
+		}, func(i int) *int64 { return &p.Members[i].Current }); i >= 0 {
+			chosen = p.Members[i].RepID
+		}
 	} else {
 		n := len(p.Members)
 		start := sort.Search(n, func(i int) bool { return p.Members[i].RepID > p.Last })
@@ -175,27 +182,27 @@ func (p *Pool) remember(key, chosen string) {
 	}
 }
 
-// smoothWeighted is nginx's smooth weighted round robin: every eligible
-// member gains its weight, the highest is chosen and pays the total back.
-// Over any run each rep's share is its weight over the total, spread evenly.
-func smoothWeighted(p *Pool, eligible func(Member) bool) string {
+// smoothWeighted is nginx's smooth weighted round robin over n entries:
+// every entry with a positive weight gains it on its running value, the
+// highest is chosen and pays the total back. Over any run each entry's
+// share is its weight over the total, spread evenly. -1: none has weight.
+func smoothWeighted(n int, weight func(i int) int64, running func(i int) *int64) int {
 	best, total := -1, int64(0)
-	for i := range p.Members {
-		m := &p.Members[i]
-		if !eligible(*m) {
+	for i := range n {
+		w := weight(i)
+		if w <= 0 {
 			continue
 		}
-		m.Current += m.weight()
-		total += m.weight()
-		if best < 0 || m.Current > p.Members[best].Current {
+		*running(i) += w
+		total += w
+		if best < 0 || *running(i) > *running(best) {
 			best = i
 		}
 	}
-	if best < 0 {
-		return ""
+	if best >= 0 {
+		*running(best) -= total
 	}
-	p.Members[best].Current -= total
-	return p.Members[best].RepID
+	return best
 }
 
 // answer is a shard's answer: the offer to its rep (naming the pool, where

@@ -128,43 +128,29 @@ func Route(cur *Pool, c schemas.DispatchCommand) Result {
 	}
 	p, res := migrate(cur, c.Pool, c.At)
 	weighted := c.Method == lead.Weighted
-	best, total := -1, int64(0)
-	for i := range p.Shards {
-		s := &p.Shards[i]
-		w, run := int64(s.Count), &s.CurRR
-		if weighted {
-			w, run = s.Weight, &s.CurW
-		}
-		if w <= 0 || slices.Contains(c.Tried, s.Shard) {
-			continue
-		}
-		*run += w
-		total += w
-		if best < 0 || *run > current(p.Shards[best], weighted) {
-			best = i
-		}
-	}
 	chosen := ""
-	if best >= 0 {
-		if weighted {
-			p.Shards[best].CurW -= total
-		} else {
-			p.Shards[best].CurRR -= total
+	if i := smoothWeighted(len(p.Shards), func(i int) int64 {
+		switch s := p.Shards[i]; {
+		case slices.Contains(c.Tried, s.Shard):
+			return 0
+		case weighted:
+			return s.Weight
+		default:
+			return int64(s.Count)
 		}
-		chosen = p.Shards[best].Shard
+	}, func(i int) *int64 {
+		if weighted {
+			return &p.Shards[i].CurW
+		}
+		return &p.Shards[i].CurRR
+	}); i >= 0 {
+		chosen = p.Shards[i].Shard
 	}
 	p.remember(key, chosen)
 	r := routed(c, chosen)
 	r.State = p
 	r.Dispatch = append(res.Dispatch, r.Dispatch...)
 	return r
-}
-
-func current(s Load, weighted bool) int64 {
-	if weighted {
-		return s.CurW
-	}
-	return s.CurRR
 }
 
 // routed is the pool's answer: the attempt to the chosen shard, or with
