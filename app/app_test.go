@@ -350,8 +350,9 @@ func TestIdempotentClaimRetry(t *testing.T) {
 	if a.Status != 200 || b.Status != 200 || a.Body["request_id"] != b.Body["request_id"] {
 		t.Fatalf("retry: %d %v / %d %v", a.Status, a.Body, b.Status, b.Body)
 	}
-	// Both answers came back, so a second assignment would already be
-	// written: count records, not distinct event ids.
+	// Both answers came back; a step that assigned twice would have written
+	// its second assignment alongside the second answer. Count records, not
+	// distinct event ids.
 	recs := awaitRecords(t, n.brokers, n.cfg.Topics.Assignments, 1, 20*time.Second)
 	if len(recs) != 1 {
 		t.Fatalf("assignments topic holds %d records after a retried claim, want exactly 1", len(recs))

@@ -223,16 +223,16 @@ func readAll(t testing.TB, brokers []string, topic string, want int, wait time.D
 }
 
 // awaitRecords polls the topic (read to its end each time) until it holds at
-// least min records, then returns them all; it fails the test after wait. A
+// least atLeast records, then returns them all; it fails the test after wait. A
 // record written with a decision can land a moment after the HTTP answer,
 // and a loaded machine stretches that moment.
-func awaitRecords(t testing.TB, brokers []string, topic string, min int, wait time.Duration) []*kgo.Record {
+func awaitRecords(t testing.TB, brokers []string, topic string, atLeast int, wait time.Duration) []*kgo.Record {
 	t.Helper()
 	var recs []*kgo.Record
 	testenv.CheckFor(t, wait, 50*time.Millisecond, func() error {
 		recs = readToEnd(t, brokers, topic, wait)
-		if len(recs) < min {
-			return fmt.Errorf("%s holds %d records, want at least %d", topic, len(recs), min)
+		if len(recs) < atLeast {
+			return fmt.Errorf("%s holds %d records, want at least %d", topic, len(recs), atLeast)
 		}
 		return nil
 	})
