@@ -79,6 +79,15 @@ func (s *Serde) Encode(r Record) ([]byte, error) {
 		buf = make([]byte, 5, 256)
 		binary.BigEndian.PutUint32(buf[1:], uint32(id))
 	}
+	if v := reflect.ValueOf(r).Elem(); v.Kind() == reflect.Struct {
+		if d := directFor(r, v.Type()); d != nil {
+			out, err := d.encode(buf, v)
+			if err != nil {
+				return nil, fmt.Errorf("encode %s: %w", sch.Name, err)
+			}
+			return out, nil
+		}
+	}
 	out, err := sch.Codec.BinaryFromNative(buf, toNative(r))
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", sch.Name, err)
