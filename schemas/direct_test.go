@@ -48,13 +48,18 @@ func fill(rng *rand.Rand, v reflect.Value) {
 	}
 }
 
+// everyRecord is one empty value of each record type.
+func everyRecord() []Record {
+	return []Record{&Alert{}, &PolicyVersion{}, &LeadIntake{}, &RepUpsert{}, &RepCommand{}, &LeadCommand{}, &Decision{},
+		&Assignment{}, &Event{}, &DeadLetter{}, &TimerCommand{}, &DispatchCommand{}}
+}
+
 // The direct decoder and goavro's decode every record type to the same
 // struct, and every type has a direct plan.
 func TestDirectDecodeMatchesGoavro(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	s, _ := NewSerde(context.Background(), "")
-	for _, r := range []Record{&Alert{}, &PolicyVersion{}, &LeadIntake{}, &RepUpsert{}, &RepCommand{}, &LeadCommand{}, &Decision{},
-		&Assignment{}, &Event{}, &DeadLetter{}, &TimerCommand{}, &DispatchCommand{}} {
+	for _, r := range everyRecord() {
 		typ := reflect.TypeOf(r).Elem()
 		if directFor(r, typ) == nil {
 			t.Errorf("%s: no direct plan", typ.Name())
@@ -106,8 +111,7 @@ func BenchmarkDecodeEvent(b *testing.B) {
 func TestDirectEncodeMatchesGoavro(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	s, _ := NewSerde(context.Background(), "")
-	for _, r := range []Record{&Alert{}, &PolicyVersion{}, &LeadIntake{}, &RepUpsert{}, &RepCommand{}, &LeadCommand{}, &Decision{},
-		&Assignment{}, &Event{}, &DeadLetter{}, &TimerCommand{}, &DispatchCommand{}} {
+	for _, r := range everyRecord() {
 		typ := reflect.TypeOf(r).Elem()
 		sch := Of(r)
 		sameBytes, checked := 0, 0
