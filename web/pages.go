@@ -74,7 +74,7 @@ func (p *Pages) home(w http.ResponseWriter, r *http.Request, u *user) {
 }
 
 func (p *Pages) page(u *user, title string, data map[string]any) map[string]any {
-	data["Title"], data["User"], data["CSRF"] = title, u.Subject, u.CSRF
+	data["Title"], data["User"], data["CSRF"], data["Seen"] = title, u.Subject, u.CSRF, u.Seen
 	data["Rep"], data["Manager"] = u.Role == auth.RoleRep, u.Role == auth.RoleManager
 	return data
 }
@@ -98,8 +98,13 @@ func (p *Pages) queueRows(w http.ResponseWriter, r *http.Request, u *user) {
 	p.render(w, "queue_rows.html", map[string]any{"Q": body})
 }
 
-// events tells an open queue page when the pool changed (server-sent
-// events): the page fetches its rows again.
+// maxVersionLen bounds ?since= (a pool version is a uint64 in decimal).
+const maxVersionLen = 20
+
+// events tells an open page when the pool changed (server-sent events):
+// the queue fetches its rows again, my leads and the desk reload. A page
+// passes the version it was rendered at (?since=): one that is already
+// behind hears so at once.
 func (p *Pages) events(w http.ResponseWriter, r *http.Request, u *user) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
@@ -111,6 +116,12 @@ func (p *Pages) events(w http.ResponseWriter, r *http.Request, u *user) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	last := p.PoolVersion()
+	if since := r.URL.Query().Get("since"); len(since) > maxVersionLen {
+		http.Error(w, "since: longer than a pool version", http.StatusBadRequest)
+		return
+	} else if since != "" {
+		last = since // differs from now: the first tick tells the page
+	}
 	fmt.Fprintf(w, "retry: 2000\n\n")
 	fl.Flush()
 	t := time.NewTicker(250 * time.Millisecond)

@@ -90,6 +90,11 @@ type user struct {
 	Token string
 	*auth.Claims
 	CSRF string
+	// Seen is the pool version read before the page read any state: the
+	// page's live refresh asks for changes since it, so a change that
+	// lands while the page renders (a view catching up on the decision
+	// the user just made) still refreshes it.
+	Seen string
 }
 
 // signedIn admits a request with a valid session cookie (else: the login
@@ -106,7 +111,7 @@ func (p *Pages) signedIn(next func(http.ResponseWriter, *http.Request, *user)) h
 			http.Redirect(w, r, "/ui/login?next="+url.QueryEscape(r.URL.Path), http.StatusSeeOther)
 			return
 		}
-		u := &user{Token: c.Value, Claims: claims, CSRF: p.csrf(c.Value)}
+		u := &user{Token: c.Value, Claims: claims, CSRF: p.csrf(c.Value), Seen: p.PoolVersion()}
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 			if err := r.ParseForm(); err != nil || !hmac.Equal([]byte(r.PostForm.Get("csrf")), []byte(u.CSRF)) || !sameOrigin(r) {

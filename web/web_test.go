@@ -1,12 +1,15 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -206,5 +209,45 @@ func TestDesk(t *testing.T) {
 	}
 	if strings.Contains(body, `data-lead="NEW"`) {
 		t.Error("a lead that is not aged is listed as aged")
+	}
+}
+
+// A page rendered at an older pool version hears at once that the pool
+// moved (the change landed while it rendered); one rendered at the
+// current version hears nothing until the next change; the page carries
+// the version it read before reading state.
+func TestEventsSinceTheVersionAPageWasRenderedAt(t *testing.T) {
+	p, _, h := newPages()
+	var version atomic.Uint64
+	version.Store(7)
+	p.PoolVersion = func() string { return strconv.FormatUint(version.Load(), 10) }
+	link, _ := SignInLink(secret, "http://127.0.0.1:8080", "boss", auth.RoleManager, time.Now())
+	u, _ := url.Parse(link)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", u.RequestURI(), nil))
+	cookie := rec.Result().Cookies()[0]
+	get := func(ctx context.Context, path string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("GET", path, nil).WithContext(ctx)
+		req.AddCookie(cookie)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	if body := get(context.Background(), "/ui/desk").Body.String(); !strings.Contains(body, `data-seen="7"`) {
+		t.Fatalf("the desk does not carry the version it was rendered at: %.300s", body)
+	}
+	stream := func(since string) string {
+		ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
+		defer cancel()
+		return get(ctx, "/ui/events?since="+since).Body.String()
+	}
+	if s := stream("6"); !strings.Contains(s, "event: pool\ndata: 7\n") {
+		t.Errorf("a page rendered at version 6 (now 7) was not told: %q", s)
+	}
+	if s := stream("7"); strings.Contains(s, "event: pool") {
+		t.Errorf("a page rendered at the current version was told of a change: %q", s)
+	}
+	if rec := get(context.Background(), "/ui/events?since="+strings.Repeat("9", 21)); rec.Code != 400 {
+		t.Errorf("an over-long since: %d %q", rec.Code, rec.Body.String())
 	}
 }

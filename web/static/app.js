@@ -13,12 +13,16 @@
   setInterval(countdowns, 1000);
   countdowns();
 
+  // The pool version this page was rendered at: the server says at once
+  // if it has moved since.
+  var events = "/ui/events?since=" + encodeURIComponent(document.body.getAttribute("data-seen") || "");
+
   // My leads and the desk reload when a lead changes (a claim, a contact,
   // an assignment seen by the views), unless a form is being filled in.
   if (document.querySelector("[data-live-reload]")) {
     var busy = false;
     document.addEventListener("input", function () { busy = true; });
-    new EventSource("/ui/events").addEventListener("pool", function () { if (!busy) { location.reload(); } });
+    new EventSource(events).addEventListener("pool", function () { if (!busy) { location.reload(); } });
   }
 
   var table = document.getElementById("queue");
@@ -59,6 +63,6 @@
       table.setAttribute("data-refreshed", String(Date.now()));
     });
   }
-  var es = new EventSource("/ui/events");
+  var es = new EventSource(events);
   es.addEventListener("pool", refresh);
 })();
