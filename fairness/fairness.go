@@ -255,10 +255,12 @@ func repFlags(p policy.Fairness, x Rep, pool Pool) []Flag {
 		}
 		if own.Outcomes >= p.MinClaims {
 			want := expected(pool.AutoBand, x.Picked)
-			if own.Rate() <= want {
+			// A flag accuses a rep, so a few unlucky outcomes must not raise
+			// it: the rate it could still have at skill_confidence is judged.
+			if bound := upperBound(own, p.SkillConfidence); bound <= want {
 				out = append(out, Flag{Code: "no_selection_skill", Level: "rep", RepID: x.RepID, Value: round(own.Rate()), Threshold: round(want),
-					Evidence: fmt.Sprintf("picked leads converted %d of %d (%.0f%%); auto-assigned leads of the same score bands convert %.0f%%",
-						own.Converted, own.Outcomes, own.Rate()*100, want*100)})
+					Evidence: fmt.Sprintf("picked leads converted %d of %d (%.0f%%, at most %.0f%% at %.0f%% confidence); auto-assigned leads of the same score bands convert %.0f%%",
+						own.Converted, own.Outcomes, own.Rate()*100, bound*100, p.SkillConfidence*100, want*100)})
 			}
 		}
 	}
@@ -268,6 +270,21 @@ func repFlags(p policy.Fairness, x Rep, pool Pool) []Flag {
 				x.WaitN, x.WaitAvg/3600)})
 	}
 	return out
+}
+
+// upperBound of the true conversion rate behind c at the one-sided
+// confidence conf (Wilson score interval); conf 0 is the observed rate.
+func upperBound(c Counts, conf float64) float64 {
+	if c.Outcomes == 0 {
+		return 0
+	}
+	if conf <= 0 {
+		return c.Rate()
+	}
+	z := math.Sqrt2 * math.Erfinv(2*conf-1)
+	n, p := float64(c.Outcomes), c.Rate()
+	z2 := z * z
+	return (p + z2/(2*n) + z*math.Sqrt(p*(1-p)/n+z2/(4*n*n))) / (1 + z2/n)
 }
 
 // expected conversion of leads with this band mix, had they converted like

@@ -114,3 +114,50 @@ func TestGiniTrendPerDay(t *testing.T) {
 		t.Fatalf("%+v", days)
 	}
 }
+
+func TestUpperBoundIsWilsons(t *testing.T) {
+	for _, c := range []struct {
+		c    Counts
+		conf float64
+		want float64
+	}{
+		{Counts{Outcomes: 10, Converted: 2}, 0.90, 0.398404}, // statistics.NormalDist, by hand
+		{Counts{Outcomes: 10, Converted: 2}, 0.95, 0.459207},
+		{Counts{Outcomes: 40, Converted: 7}, 0.90, 0.264358},
+		{Counts{Outcomes: 10, Converted: 2}, 0, 0.2},
+		{Counts{}, 0.9, 0},
+	} {
+		if got := upperBound(c.c, c.conf); math.Abs(got-c.want) > 1e-6 {
+			t.Errorf("upperBound(%+v, %v) = %.6f, want %.6f", c.c, c.conf, got, c.want)
+		}
+	}
+}
+
+// no_selection_skill judges what a rep's picks could still convert at the
+// policy's confidence: 8 of 21 against 39 % is luck (it was a balanced
+// simulated rep), 7 of 40 is not; at confidence 0 both raise it.
+func TestNoSelectionSkillNeedsEvidenceNotAStreak(t *testing.T) {
+	pool := Pool{Leads: 100, Sources: map[string]int{"mql": 100}, AutoBand: map[string]Counts{"40-49": {Outcomes: 100, Converted: 39}}}
+	rep := func(id string, converted, outcomes int) Rep {
+		return Rep{RepID: id, Picks: outcomes, PickScores: map[int]int{45: outcomes}, Sources: map[string]int{"mql": outcomes},
+			Picked: map[string]Counts{"40-49": {Outcomes: outcomes, Converted: converted}}}
+	}
+	reps := []Rep{rep("unlucky", 8, 21), rep("clicker", 7, 40)}
+	raised := func(conf float64) []string {
+		p := policy.Default().Fairness
+		p.SkillConfidence = conf
+		var out []string
+		for _, f := range Evaluate(p, reps, pool).RedFlags {
+			if f.Code == "no_selection_skill" {
+				out = append(out, f.RepID)
+			}
+		}
+		return out
+	}
+	if got := raised(policy.Default().Fairness.SkillConfidence); len(got) != 1 || got[0] != "clicker" {
+		t.Errorf("at the default confidence: raised for %v, want [clicker]", got)
+	}
+	if got := raised(0); len(got) != 2 {
+		t.Errorf("at confidence 0: raised for %v, want both", got)
+	}
+}

@@ -175,6 +175,10 @@ type Fairness struct {
 	AgedShareLimit     float64  `yaml:"aged_share_limit"`
 	SourceMinShare     float64  `yaml:"source_min_share"`
 	QualitySpreadLimit float64  `yaml:"quality_spread_limit"`
+	// SkillConfidence: no_selection_skill needs this much confidence that a
+	// rep's picks convert no better than auto-assigned leads (0: the
+	// observed rates alone, so every unlucky streak raises it).
+	SkillConfidence float64 `yaml:"skill_confidence"`
 }
 
 // Error names the offending key by its dotted path.
@@ -518,6 +522,9 @@ func (p Policy) Validate() error {
 	share("fairness.top_reps_share", p.Fairness.TopRepsShare)
 	share("fairness.top_claims_limit", p.Fairness.TopClaimsLimit)
 	share("fairness.aged_share_limit", p.Fairness.AgedShareLimit)
+	if c := p.Fairness.SkillConfidence; c < 0 || c > 0.999 {
+		bad("fairness.skill_confidence", "must be a confidence between 0 and 0.999, got %v", c)
+	}
 	share("fairness.source_min_share", p.Fairness.SourceMinShare)
 	if p.Fairness.QualitySpreadLimit <= 0 || p.Fairness.QualitySpreadLimit > 100 {
 		bad("fairness.quality_spread_limit", "must be score points in (0, 100], got %v", p.Fairness.QualitySpreadLimit)

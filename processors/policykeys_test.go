@@ -329,6 +329,7 @@ var reportCases = map[string]reportCase{
 	"fairness.aged_share_limit":     {"", "fairness: {aged_share_limit: 0.6}\n", flagsOf(func() ([]fairness.Rep, fairness.Pool) { return greedyTeam(20) })},
 	"fairness.source_min_share":     {"", "fairness: {source_min_share: 0.5}\n", flagsOf(func() ([]fairness.Rep, fairness.Pool) { return greedyTeam(20) })},
 	"fairness.quality_spread_limit": {"", "fairness: {quality_spread_limit: 50}\n", flagsOf(qualityTeam)},
+	"fairness.skill_confidence":     {"", "fairness: {skill_confidence: 0}\n", flagsOf(skillTeam)},
 }
 
 // refusedKeys: changing these is refused at load; a document that
@@ -462,6 +463,14 @@ func flagsOf(team func() ([]fairness.Rep, fairness.Pool)) func(p policy.Policy) 
 		}
 		return strings.Join(out, ",")
 	}
+}
+
+// skillTeam: a rep whose picks converted 5 of 12 where auto-assigned
+// leads of the band convert half: below, but not surely.
+func skillTeam() ([]fairness.Rep, fairness.Pool) {
+	return []fairness.Rep{{RepID: "maybe", Picks: 12, PickScores: map[int]int{85: 12}, Sources: map[string]int{"mql": 12},
+			Picked: map[string]fairness.Counts{"80-89": {Outcomes: 12, Converted: 5}}}},
+		fairness.Pool{Leads: 100, Sources: map[string]int{"mql": 100}, AutoBand: map[string]fairness.Counts{"80-89": {Outcomes: 10, Converted: 5}}}
 }
 
 // qualityTeam: the rep who converts best got leads 45 points better.
