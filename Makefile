@@ -73,11 +73,11 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-# A broker on 127.0.0.1:39092 and ClickHouse on 127.0.0.1:39000 for your own
-# experiments (orchard run --brokers 127.0.0.1:39092 --clickhouse clickhouse://127.0.0.1:39000/orchard).
+# A broker on 127.0.0.1:29092 and ClickHouse on 127.0.0.1:29000 for your own
+# experiments (orchard run --brokers 127.0.0.1:29092 --clickhouse clickhouse://127.0.0.1:29000/orchard).
 services-up:
-	infra/kafka/start.sh $(SVC_DIR)/kafka 39092
-	infra/clickhouse/start.sh $(SVC_DIR)/clickhouse 39000 39123
+	infra/kafka/start.sh $(SVC_DIR)/kafka 29092
+	infra/clickhouse/start.sh $(SVC_DIR)/clickhouse 29000 29123
 
 services-down:
 	infra/kafka/stop.sh $(SVC_DIR)/kafka

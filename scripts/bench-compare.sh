@@ -13,14 +13,14 @@
 #
 #   ORCHARD_COMPARE_REPEATS (3), ORCHARD_COMPARE_DURATION (10s),
 #   ORCHARD_COMPARE_TARGETS ("orchard twin-alos twin-eos"),
-#   ORCHARD_COMPARE_LEADS (120000 seeded per target), ORCHARD_COMPARE_PORT (39692)
+#   ORCHARD_COMPARE_LEADS (120000 seeded per target), ORCHARD_COMPARE_PORT (29692)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repeats=${ORCHARD_COMPARE_REPEATS:-3}
 duration=${ORCHARD_COMPARE_DURATION:-10s}
 targets=${ORCHARD_COMPARE_TARGETS:-orchard twin-alos twin-eos}
 leads=${ORCHARD_COMPARE_LEADS:-120000}
-port=${ORCHARD_COMPARE_PORT:-39692}
+port=${ORCHARD_COMPARE_PORT:-29692}
 dir=$PWD/.cache/bench-compare
 mkdir -p "$dir"
 results=$dir/results.jsonl

@@ -25,7 +25,7 @@ go test -run '^$' -bench . -benchmem ./lead/ ./schemas/ 2>&1 | grep -E '^(Benchm
 # events are generated once into orchard_bench_10000000 and kept under
 # .cache/bench-clickhouse for the next run).
 chdir=${ORCHARD_BENCH_CLICKHOUSE_DIR:-.cache/bench-clickhouse}
-chport=${ORCHARD_BENCH_CLICKHOUSE_PORT:-39300}
+chport=${ORCHARD_BENCH_CLICKHOUSE_PORT:-29300}
 infra/clickhouse/start.sh "$chdir" "$chport" $((chport + 1)) >&2
 trap 'infra/clickhouse/stop.sh "$chdir" >&2' EXIT
 export ORCHARD_TEST_CLICKHOUSE=127.0.0.1:$chport

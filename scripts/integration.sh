@@ -5,8 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d /tmp/orchard-it.XXXXXX)
-kport=${ORCHARD_IT_KAFKA_PORT:-39192}
-chport=${ORCHARD_IT_CLICKHOUSE_PORT:-39100}
+# Below 32768: Linux hands out 32768-60999 as the local ports of outgoing
+# connections, and one of them once held ClickHouse's port when it started.
+kport=${ORCHARD_IT_KAFKA_PORT:-29192}
+chport=${ORCHARD_IT_CLICKHOUSE_PORT:-29100}
 cleanup() {
   infra/kafka/stop.sh "$work/kafka" || true
   infra/clickhouse/stop.sh "$work/clickhouse" || true
