@@ -71,9 +71,9 @@ start_target() { # target prefix -> app_pid
 
 read -r -a order <<< "$targets"
 for r in $(seq 1 "$repeats"); do
-  # Each repeat starts one target further on: whoever runs first meets a
-  # broker whose JIT is cold (Orchard, always first, lost up to 40 % of its
-  # max claims/s in repeat 1 to that alone).
+  # Each repeat starts one target further on, so that no target always
+  # meets the freshly started broker (Orchard, always first, always had
+  # its worst repeat first).
   shift_by=$(( (r - 1) % ${#order[@]} ))
   for target in "${order[@]:shift_by}" "${order[@]:0:shift_by}"; do
     prefix="cmp-$r-$target-$(date +%s)."
