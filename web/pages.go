@@ -106,6 +106,11 @@ const maxVersionLen = 20
 // passes the version it was rendered at (?since=): one that is already
 // behind hears so at once.
 func (p *Pages) events(w http.ResponseWriter, r *http.Request, u *user) {
+	since := r.URL.Query().Get("since")
+	if len(since) > maxVersionLen {
+		http.Error(w, "since: longer than a pool version", http.StatusBadRequest)
+		return
+	}
 	fl, ok := w.(http.Flusher)
 	if !ok {
 		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
@@ -116,10 +121,7 @@ func (p *Pages) events(w http.ResponseWriter, r *http.Request, u *user) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	last := p.PoolVersion()
-	if since := r.URL.Query().Get("since"); len(since) > maxVersionLen {
-		http.Error(w, "since: longer than a pool version", http.StatusBadRequest)
-		return
-	} else if since != "" {
+	if since != "" {
 		last = since // differs from now: the first tick tells the page
 	}
 	fmt.Fprintf(w, "retry: 2000\n\n")
