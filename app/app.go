@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -78,7 +79,8 @@ type Config struct {
 	// TickEvery is the timer ticker's period (default 250 ms).
 	TickEvery time.Duration
 	// ReconcileEvery is the period of the timer reconciler (default 30 s);
-	// it schedules again timers overdue by more than ReconcileGrace.
+	// it puts back lead timers overdue by more than ReconcileGrace that the
+	// due index lost (processors/leadtimers.go).
 	ReconcileEvery, ReconcileGrace time.Duration
 	// AlertsEvery is how often the sink evaluates the red flags over the
 	// last AlertsWindow and writes changes to the alerts topic (0: never).
@@ -137,7 +139,7 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 	if err := ensureTopics(ctx, brokers, cfg, what.CreateTopics); err != nil {
 		return err
 	}
-	for _, kind := range []string{timer.Hold, timer.SLA, timer.Escalate, timer.Pickable, timer.Aged} { // the kinds the reconciler looks for: a zero is a figure
+	for _, kind := range []string{timer.Hold, timer.SLA, timer.Escalate, timer.Pickable, timer.Aged, timer.Forget} { // the kinds the reconciler looks for: a zero is a figure
 		metrics.TimersReconciled.WithLabelValues(kind)
 	}
 	metrics.Registry.MustRegister(processors.Collectors()...)
@@ -169,7 +171,7 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 	if what.Processors {
 		env := processors.Env{Brokers: brokers, MaxRecordBytes: cfg.MaxRecordBytes}
 		leadsProc, timersProc := processors.NewLeads(serde, cfg.Topics, machine).Follow(live), processors.NewTimers(serde, cfg.Topics)
-		owned = ownership{timers: timersProc.Owned(), local: leadsProc.Local}
+		owned = ownership{timers: timersProc.Owned(), leads: leadsProc.LeadTimers()}
 		for _, build := range []func(processors.Env) (*goka.Processor, error){
 			leadsProc.Processor,
 			processors.NewReps(serde, cfg.Topics, rep.Machine{Policy: pol}).Follow(live).Processor,
@@ -459,17 +461,18 @@ func startAPI(ctx context.Context, g *errgroup.Group, brokers []string, serde *s
 // processor holds now, and its lead processor's part of the leads table.
 type ownership struct {
 	timers *processors.Owned
-	local  func() *processors.Local
+	leads  *processors.LeadTimers
 }
 
-// startTicker runs the timer ticker and the timer reconciler: the ticker
-// scans the timers table (a Goka view) for due rows and asks each to fire;
-// the reconciler compares the leads table with the timers table and brings
-// back any timer an assigned or held lead still needs. Every processor
-// instance runs both, each over the partitions its own processors hold
-// (timer rows of its timer partitions, leads of its lead partitions): one
-// fire per due timer whatever the number of instances. A timer fired twice
-// in a rebalance still acts once.
+// startTicker runs the timer tickers and the timer reconciler. One ticker
+// scans the timers table (a Goka view) for due rows — the reps' timers —
+// and asks each to fire; the other asks the lead processor's own table
+// which of its leads have a timer due (a lead's timers are its row,
+// processors/leadtimers.go) and sends them timer_fired. The reconciler
+// checks the leads' rows against the index the lead ticker reads. Every
+// processor instance runs all three, each over the partitions its own
+// processors hold: one fire per due timer whatever the number of
+// instances. A timer fired twice in a rebalance still acts once.
 func startTicker(ctx context.Context, g *errgroup.Group, brokers []string, serde *schemas.Serde, cfg Config,
 	metrics *api.Metrics, owned ownership, ready *[]func(context.Context) error) error {
 	env := processors.Env{Brokers: brokers, MaxRecordBytes: cfg.MaxRecordBytes}
@@ -494,6 +497,7 @@ func startTicker(ctx context.Context, g *errgroup.Group, brokers []string, serde
 			return ctx.Err()
 		}
 	})
+	backlog := newBacklog(metrics)
 	t := &timer.Ticker{Clock: cfg.Clock, Table: viewTimers{timers, owned.timers.Key}, Every: cfg.TickEvery,
 		Fire: func(ctx context.Context, keys []string, now time.Time) error {
 			recs := make([]*kgo.Record, 0, len(keys))
@@ -506,41 +510,23 @@ func startTicker(ctx context.Context, g *errgroup.Group, brokers []string, serde
 			}
 			return produce(ctx, recs)
 		},
-		Backlog: func(due int, oldest time.Duration) {
-			metrics.TimersDue.Set(float64(due))
-			metrics.TimerOldestDue.Set(oldest.Seconds())
-		}}
-	rec := &timer.Reconciler{Clock: cfg.Clock, Every: cfg.ReconcileEvery, Grace: cfg.ReconcileGrace,
-		// The leads of this instance's lead partitions, read from the lead
-		// processor's own table (no second copy of it).
-		Overdue: func(upTo time.Time, fn func(schemas.TimerCommand)) error {
-			return owned.local().Each(func(_ string, b []byte) {
-				v, err := processors.LeadCodec.Decode(b)
-				if err != nil {
-					return
-				}
-				for _, t := range v.(*lead.Lead).Timers() {
-					if t.DueAt < upTo.UnixMilli() {
-						fn(t)
-					}
-				}
-			})
-		},
-		Live: func(key string) (bool, error) {
-			v, err := timers.Get(key)
-			return v != nil, err
-		},
-		Schedule: func(ctx context.Context, ts []schemas.TimerCommand) error {
-			recs := make([]*kgo.Record, 0, len(ts))
-			for i := range ts {
-				b, err := serde.Encode(&ts[i])
+		Backlog: backlog.report(0)}
+	leadTicker := &timer.Ticker{Clock: cfg.Clock, Table: owned.leads, Every: cfg.TickEvery,
+		Fire: func(ctx context.Context, keys []string, _ time.Time) error {
+			fires := owned.leads.Fires(keys)
+			recs := make([]*kgo.Record, 0, len(fires))
+			for i := range fires {
+				b, err := serde.Encode(&fires[i])
 				if err != nil {
 					return err
 				}
-				recs = append(recs, &kgo.Record{Topic: cfg.Topics.Timers, Key: []byte(timer.Key(ts[i])), Value: b})
+				recs = append(recs, &kgo.Record{Topic: cfg.Topics.LeadCmds, Key: []byte(fires[i].LeadID), Value: b})
 			}
 			return produce(ctx, recs)
 		},
+		Backlog: backlog.report(1)}
+	rec := &timer.Reconciler{Clock: cfg.Clock, Every: cfg.ReconcileEvery, Grace: cfg.ReconcileGrace,
+		Lost:  owned.leads.Lost,
 		Found: func(t schemas.TimerCommand) { metrics.TimersReconciled.WithLabelValues(t.Kind).Inc() },
 	}
 	// The views outlive the loops that read them: closing a view while the
@@ -560,13 +546,34 @@ func startTicker(ctx context.Context, g *errgroup.Group, brokers []string, serde
 		}); err != nil {
 			return err
 		}
-		done := make(chan struct{})
-		go func() { defer close(done); rec.Run(ctx) }()
+		var loops sync.WaitGroup
+		loops.Go(func() { rec.Run(ctx) })
+		loops.Go(func() { leadTicker.Run(ctx) })
 		t.Run(ctx)
-		<-done
+		loops.Wait()
 		return nil
 	})
 	return nil
+}
+
+// backlog sums the two tickers' backlogs into the timer gauges.
+type timerBacklog struct {
+	mu      sync.Mutex
+	metrics *api.Metrics
+	due     [2]int
+	oldest  [2]time.Duration
+}
+
+func newBacklog(m *api.Metrics) *timerBacklog { return &timerBacklog{metrics: m} }
+
+func (b *timerBacklog) report(i int) func(int, time.Duration) {
+	return func(due int, oldest time.Duration) {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		b.due[i], b.oldest[i] = due, oldest
+		b.metrics.TimersDue.Set(float64(b.due[0] + b.due[1]))
+		b.metrics.TimerOldestDue.Set(max(b.oldest[0], b.oldest[1]).Seconds())
+	}
 }
 
 // countPartitions tells each ownership how many partitions its table has.

@@ -404,27 +404,60 @@ func (m Machine) Aged(l *Lead, now time.Time) bool {
 }
 
 // Timers are the timers this state needs while it lasts: the SLA of an
-// assigned lead, the hold of a held one. The timer reconciler schedules
-// again any of them whose row went missing.
+// assigned lead, the hold of a held one, the escalation, ageing, the
+// auto-only window and the retention of a closed one. A lead's timers are
+// its row: the processors fire them from the state (processors/leadtimers.go),
+// so a timer exists exactly as long as the state that needs it.
 func (l *Lead) Timers() []schemas.TimerCommand {
-	var out []schemas.TimerCommand
+	var buf [4]due
+	ds := l.due(buf[:0])
+	out := make([]schemas.TimerCommand, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, timer.New(d.kind, timer.TargetLead, l.ID, d.seq, d.at, d.since))
+	}
+	return out
+}
+
+// NextDue is when the first of Timers is due (epoch ms), 0 when there is
+// none; without building them (the lead codec writes it into every value's
+// head).
+func (l *Lead) NextDue() int64 {
+	var buf [4]due
+	var next int64
+	for _, d := range l.due(buf[:0]) {
+		if next == 0 || d.at < next {
+			next = d.at
+		}
+	}
+	return next
+}
+
+// due is one timer of Timers: its kind, epoch, due time and the time it
+// was set at.
+type due struct {
+	kind      string
+	seq       int32
+	at, since int64
+}
+
+func (l *Lead) due(out []due) []due {
 	switch l.Status {
 	case Assigned:
-		out = append(out, timer.New(timer.SLA, timer.TargetLead, l.ID, l.Epoch, l.SLADueAt, l.ClaimedAt))
+		out = append(out, due{timer.SLA, l.Epoch, l.SLADueAt, l.ClaimedAt})
 	case Held:
-		out = append(out, timer.New(timer.Hold, timer.TargetLead, l.ID, l.HoldSeq, l.HoldUntil, l.HoldUntil))
+		out = append(out, due{timer.Hold, l.HoldSeq, l.HoldUntil, l.HoldUntil})
 	}
 	if l.waiting() && l.EscalateAt > 0 {
-		out = append(out, l.escalateTimer())
+		out = append(out, due{timer.Escalate, 0, l.EscalateAt, l.EnteredPoolAt})
 	}
 	if l.waiting() && l.AgedAt > 0 && l.Status != Pending {
-		out = append(out, l.agedTimer())
+		out = append(out, due{timer.Aged, 0, l.AgedAt, l.EnteredPoolAt})
 	}
 	if l.Status == Pending && l.Epoch == 0 && l.PickableAt > 0 {
-		out = append(out, timer.New(timer.Pickable, timer.TargetLead, l.ID, 0, l.PickableAt, l.EnteredPoolAt))
+		out = append(out, due{timer.Pickable, 0, l.PickableAt, l.EnteredPoolAt})
 	}
 	if terminal(l.Status) && l.ForgetAt > 0 {
-		out = append(out, l.forgetTimer())
+		out = append(out, due{timer.Forget, 0, l.ForgetAt, l.ClosedAt})
 	}
 	return out
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/fxamacker/cbor/v2"
 
@@ -88,8 +89,8 @@ func (c tableCodec[T]) Decode(b []byte) (any, error) {
 // a partial one reads some fields only).
 func decodeTable(b []byte, v any) error {
 	_, b = fenceOf(b)
-	if len(b) > 0 && b[0] == leadMagic {
-		_, body, err := splitHead(b[1:])
+	if len(b) > 0 && (b[0] == leadMagic || b[0] == leadDueMagic) {
+		_, body, err := splitHead(b[1:], b[0] == leadDueMagic)
 		if err != nil {
 			return err
 		}
@@ -117,10 +118,19 @@ var (
 type LeadHead struct {
 	Status lead.Status `json:"status"`
 	Owner  string      `json:"owner,omitempty"`
+	// NextDue is the lead's first timer (lead.NextDue, epoch ms; 0: none),
+	// what the lead timers' index needs (leadtimers.go). HasDue is false
+	// for values written before the head carried it.
+	NextDue int64 `json:"-"`
+	HasDue  bool  `json:"-"`
 }
 
-// leadMagic marks a lead value with its head (after the fence).
-const leadMagic = 0xCC
+// leadMagic marks a lead value with its head (after the fence): status and
+// owner; leadDueMagic one whose head also holds the next due time.
+const (
+	leadMagic    = 0xCC
+	leadDueMagic = 0xCD
+)
 
 // leadCodec is the lead table's codec: tableCodec with the head in front.
 type leadCodec struct{ tableCodec[lead.Lead] }
@@ -141,18 +151,20 @@ func (c leadCodec) Encode(v any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	head := make([]byte, 0, 12+len(l.Status)+len(l.Owner))
+	head := make([]byte, 0, 22+len(l.Status)+len(l.Owner))
 	head = append(head, b[:9]...) // the fence
-	head = append(head, leadMagic)
+	head = append(head, leadDueMagic)
 	head = binary.AppendUvarint(head, uint64(len(l.Status)))
 	head = append(head, l.Status...)
 	head = binary.AppendUvarint(head, uint64(len(l.Owner)))
 	head = append(head, l.Owner...)
+	head = binary.AppendUvarint(head, uint64(max(l.NextDue(), 0)))
 	return append(head, b[9:]...), nil // the body keeps its cborMagic
 }
 
-// splitHead reads a lead value's head and returns the body after it.
-func splitHead(b []byte) (LeadHead, []byte, error) {
+// splitHead reads a lead value's head (withDue: leadDueMagic's) and
+// returns the body after it.
+func splitHead(b []byte, withDue bool) (LeadHead, []byte, error) {
 	var h LeadHead
 	field := func() (string, error) {
 		n, k := binary.Uvarint(b)
@@ -171,6 +183,13 @@ func splitHead(b []byte) (LeadHead, []byte, error) {
 	if h.Owner, err = field(); err != nil {
 		return h, nil, err
 	}
+	if withDue {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || n > math.MaxInt64 {
+			return h, nil, errors.New("lead table value: truncated head")
+		}
+		h.NextDue, h.HasDue, b = int64(n), true, b[k:]
+	}
 	return h, b, nil
 }
 
@@ -178,11 +197,26 @@ func splitHead(b []byte) (LeadHead, []byte, error) {
 // (written before it) are decoded for them.
 func PeekLead(b []byte) (LeadHead, error) {
 	_, rest := fenceOf(b)
-	if len(rest) > 0 && rest[0] == leadMagic {
-		h, _, err := splitHead(rest[1:])
+	if len(rest) > 0 && (rest[0] == leadMagic || rest[0] == leadDueMagic) {
+		h, _, err := splitHead(rest[1:], rest[0] == leadDueMagic)
 		return h, err
 	}
 	var h LeadHead
 	err := decodeTable(b, &h)
 	return h, err
+}
+
+// LeadNextDue is when a stored lead's first timer is due (epoch ms, 0:
+// none), read from the head; values written before the head carried it
+// are decoded.
+func LeadNextDue(b []byte) (int64, error) {
+	h, err := PeekLead(b)
+	if err != nil || h.HasDue {
+		return h.NextDue, err
+	}
+	v, err := LeadCodec.Decode(b)
+	if err != nil {
+		return 0, err
+	}
+	return v.(*lead.Lead).NextDue(), nil
 }

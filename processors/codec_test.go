@@ -47,11 +47,11 @@ func TestTableCodecRoundTrips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f, rest := fenceOf(b); f != 42 || rest[0] != leadMagic {
+	if f, rest := fenceOf(b); f != 42 || rest[0] != leadDueMagic {
 		t.Fatalf("fence %d, first byte %x", f, rest[0])
 	}
-	if h, err := PeekLead(b); err != nil || h.Status != lead.Assigned || h.Owner != "rep042" {
-		t.Fatalf("head: %+v %v", h, err)
+	if h, err := PeekLead(b); err != nil || h.Status != lead.Assigned || h.Owner != "rep042" || !h.HasDue || h.NextDue != l.SLADueAt || l.SLADueAt == 0 {
+		t.Fatalf("head: %+v %v (SLA due %d)", h, err, l.SLADueAt)
 	}
 	got, err := LeadCodec.Decode(b)
 	if err != nil || !reflect.DeepEqual(got, l) {
@@ -70,8 +70,21 @@ func TestTableCodecRoundTrips(t *testing.T) {
 		t.Fatalf("head of a JSON value: %+v %v", h, err)
 	}
 	body, _ := LeadCodec.tableCodec.Encode(l) // CBOR without a head
-	if h, err := PeekLead(body); err != nil || h.Owner != "rep042" {
+	if h, err := PeekLead(body); err != nil || h.Owner != "rep042" || h.HasDue {
 		t.Fatalf("head of a value without one: %+v %v", h, err)
+	}
+	if due, err := LeadNextDue(body); err != nil || due != l.SLADueAt {
+		t.Fatalf("next due of a value without a head: %d %v, want %d", due, err, l.SLADueAt)
+	}
+	// A value written before the head carried the due time: leadMagic.
+	noDue := append(append(append([]byte{}, body[:9]...), leadMagic, byte(len(l.Status))), l.Status...)
+	noDue = append(append(noDue, byte(len(l.Owner))), l.Owner...)
+	noDue = append(noDue, body[9:]...)
+	if got, err := LeadCodec.Decode(noDue); err != nil || !reflect.DeepEqual(got, l) {
+		t.Fatalf("a value with the old head: %v", err)
+	}
+	if due, err := LeadNextDue(noDue); err != nil || due != l.SLADueAt {
+		t.Fatalf("next due of a value with the old head: %d %v", due, err)
 	}
 	if _, err := LeadCodec.Decode(append(withFence(1, nil), cborMagic, 0xff, 0x00)); err == nil {
 		t.Fatal("garbage decoded")

@@ -89,7 +89,7 @@ func (o *out) setup(e Env, group goka.Group) []goka.ProcessorOption {
 		owned.assigned(a)
 	}), goka.WithUpdateCallback(FencedUpdate))
 	if e.Tester == nil {
-		o.local = newLocal(group)
+		o.local = newLocal(group, o.dueOf)
 		opts = append(opts, goka.WithStorageBuilder(o.local.builder()))
 	}
 	return opts

@@ -23,6 +23,9 @@ type out struct {
 	fences *fences // this instance's fence per assigned partition (fence.go)
 	owned  *Owned  // the partitions this instance holds now (owned.go)
 	local  *Local  // this instance's part of the group table (local.go)
+	// dueOf reads a table value's next timer (the lead table's): set, the
+	// local table keeps an index of them (leadtimers.go).
+	dueOf func([]byte) (int64, error)
 	// version of the policy the processor decides under; every event it
 	// writes names it.
 	version string

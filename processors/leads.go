@@ -37,7 +37,7 @@ func (p *Leads) now() (lead.Machine, string) {
 }
 
 func NewLeads(serde *schemas.Serde, t topics.Set, m lead.Machine) *Leads {
-	return &Leads{out: out{serde: serde, t: t, version: m.Policy.Version()}, machine: m}
+	return &Leads{out: out{serde: serde, t: t, version: m.Policy.Version(), dueOf: LeadNextDue}, machine: m}
 }
 
 // Group is the Goka group graph of the lead processor.
@@ -130,6 +130,9 @@ func (p *Leads) command(ctx goka.Context, msg any) {
 		return
 	}
 	observeHop("lead", c.Type, ctx.Timestamp())
+	if c.Type == schemas.TimerFired && FiredFromRow(c.RequestID) && !ctx.Timestamp().IsZero() {
+		timerFireLag.Observe(max(float64(ctx.Timestamp().UnixMilli()-c.At)/1000, 0))
+	}
 	applied := p.apply(ctx, raw, r, ver)
 	if !applied && (c.Type == schemas.ClaimReserved || c.Type == schemas.ClaimCancelled) {
 		// The rep holds quota for this claim until the lead answers: answer,
@@ -139,7 +142,9 @@ func (p *Leads) command(ctx goka.Context, msg any) {
 			Code: lead.CodeNotApplied}})
 		s.write(ctx, raw)
 	}
-	if c.Type == schemas.TimerFired {
+	if c.Type == schemas.TimerFired && !FiredFromRow(c.RequestID) {
+		// A fire from the timers table (a row written before lead timers
+		// lived in the lead's row) waits for this done to go.
 		p.ackTimer(ctx, raw, timer.Done(c.Timer, timer.TargetLead, c.LeadID, c.Seq, c.At))
 	}
 }
@@ -155,7 +160,9 @@ func (p *Leads) apply(ctx goka.Context, raw []byte, r lead.Result, version strin
 		s.add(p.t.Assignments, r.Assignment.LeadID, r.Assignment)
 	}
 	s.events(r.Events)
-	s.timers(r.Timers)
+	// A lead's own timers are its row (leadtimers.go): only timers of
+	// other targets go to the timers table.
+	s.timers(otherTargets(r.Timers))
 	s.toReps(r.ToReps)
 	s.dispatch(r.Dispatch)
 	s.decision(r.Decision)

@@ -1,26 +1,38 @@
 package processors
 
 import (
+	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/storage"
+	"github.com/orchard-leads/orchard/timer"
 )
 
 // Local is a processor's own table as this instance holds it: the
 // storages of the partitions assigned here, added when Goka opens a
 // partition's storage and dropped when it closes it (a revoked partition).
-// Work over "my leads" — the timer reconciler — reads it instead of a
-// second full view of the table: no second copy in memory, no second
-// recovery at start, and only the partitions this instance owns.
+// Work over "my leads" reads it instead of a second full view of the
+// table: no second copy in memory, no second recovery at start, and only
+// the partitions this instance owns. With a due function (the lead
+// table's) each partition also keeps a timer.Index of its rows' next due
+// times: the lead timers (leadtimers.go).
 type Local struct {
 	table string
+	dueOf func(value []byte) (int64, error) // nil: no index
 	mu    sync.Mutex
-	parts map[int32]*hashMemory
+	parts map[int32]*localPart
 }
 
-func newLocal(group goka.Group) *Local {
-	return &Local{table: string(goka.GroupTable(group)), parts: map[int32]*hashMemory{}}
+type localPart struct {
+	st        *hashMemory
+	due       *timer.Index
+	recovered atomic.Bool
+}
+
+func newLocal(group goka.Group, dueOf func([]byte) (int64, error)) *Local {
+	return &Local{table: string(goka.GroupTable(group)), dueOf: dueOf, parts: map[int32]*localPart{}}
 }
 
 // builder is the processor's storage builder: HashMemory, with the group
@@ -31,31 +43,51 @@ func (l *Local) builder() storage.Builder {
 		if topic != l.table {
 			return st, nil
 		}
+		part := &localPart{st: st}
+		if l.dueOf != nil {
+			part.due = timer.NewIndex()
+			st.onSet = func(key string, value []byte) {
+				due, err := l.dueOf(value)
+				if err != nil {
+					// A value the processor cannot read has no timer it
+					// could act on; its step dead-letters what it meets.
+					slog.Warn("lead timers: unreadable table value", "key", key, "err", err)
+					due = 0
+				}
+				part.due.Set(key, due)
+			}
+			st.onDelete = part.due.Delete
+		}
+		st.onRecovered = func() { part.recovered.Store(true) }
 		st.onClose = func() {
 			l.mu.Lock()
-			if l.parts[partition] == st {
+			if l.parts[partition] == part {
 				delete(l.parts, partition)
 			}
 			l.mu.Unlock()
 		}
 		l.mu.Lock()
-		l.parts[partition] = st
+		l.parts[partition] = part
 		l.mu.Unlock()
 		return st, nil
 	}
 }
 
+func (l *Local) snapshot() []*localPart {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	parts := make([]*localPart, 0, len(l.parts))
+	for _, p := range l.parts {
+		parts = append(parts, p)
+	}
+	return parts
+}
+
 // Each calls fn with every row of the partitions held here, a partition at
 // a time (each walked over a snapshot of its keys).
 func (l *Local) Each(fn func(key string, value []byte)) error {
-	l.mu.Lock()
-	parts := make([]*hashMemory, 0, len(l.parts))
-	for _, st := range l.parts {
-		parts = append(parts, st)
-	}
-	l.mu.Unlock()
-	for _, st := range parts {
-		it, err := st.Iterator()
+	for _, p := range l.snapshot() {
+		it, err := p.st.Iterator()
 		if err != nil {
 			return err
 		}
@@ -66,4 +98,21 @@ func (l *Local) Each(fn func(key string, value []byte)) error {
 		it.Release()
 	}
 	return nil
+}
+
+// EachDue calls fn with every row whose next due time is at or before upTo
+// (epoch ms), at most limit per partition (0: all), in the partitions held
+// here and recovered: a partition still being read from its table topic
+// may show a state that a later record of it replaces.
+func (l *Local) EachDue(upTo int64, limit int, fn func(key string, value []byte)) {
+	for _, p := range l.snapshot() {
+		if p.due == nil || !p.recovered.Load() {
+			continue
+		}
+		for _, k := range p.due.Due(upTo, limit) {
+			if v, _ := p.st.Get(k); v != nil {
+				fn(k, v)
+			}
+		}
+	}
 }

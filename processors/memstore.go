@@ -28,6 +28,11 @@ type hashMemory struct {
 	m       map[string][]byte
 	offset  *int64
 	onClose func() // Local's unregistering, if any
+	// Local's hooks: the lead timers' index follows every write, and a
+	// partition's timers fire only once it is recovered.
+	onSet       func(key string, value []byte)
+	onDelete    func(key string)
+	onRecovered func()
 }
 
 func (h *hashMemory) Open() error { return nil }
@@ -59,6 +64,9 @@ func (h *hashMemory) Set(key string, value []byte) error {
 	h.mu.Lock()
 	h.m[key] = value
 	h.mu.Unlock()
+	if h.onSet != nil {
+		h.onSet(key, value)
+	}
 	return nil
 }
 
@@ -66,6 +74,9 @@ func (h *hashMemory) Delete(key string) error {
 	h.mu.Lock()
 	delete(h.m, key)
 	h.mu.Unlock()
+	if h.onDelete != nil {
+		h.onDelete(key)
+	}
 	return nil
 }
 
@@ -85,7 +96,12 @@ func (h *hashMemory) SetOffset(offset int64) error {
 	return nil
 }
 
-func (h *hashMemory) MarkRecovered() error { return nil }
+func (h *hashMemory) MarkRecovered() error {
+	if h.onRecovered != nil {
+		h.onRecovered()
+	}
+	return nil
+}
 
 // Iterator walks the keys present now, in no order.
 func (h *hashMemory) Iterator() (storage.Iterator, error) {

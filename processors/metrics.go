@@ -21,7 +21,7 @@ var (
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 	}, []string{"hop"})
 	timerFireLag = prometheus.NewHistogram(prometheus.HistogramOpts{
-		Name: "orchard_timer_fire_lag_seconds", Help: "From a timer's due time to the fire request the timer processor handles (the ticker's period plus the trip through Kafka).",
+		Name: "orchard_timer_fire_lag_seconds", Help: "From a timer's due time to its fire (the ticker's period plus the trip through Kafka): the fire request the timer processor handles, or the timer_fired a lead's own timer sends it.",
 		Buckets: prometheus.ExponentialBuckets(0.01, 2, 14),
 	})
 	eventsEmitted = prometheus.NewCounterVec(prometheus.CounterOpts{

@@ -31,6 +31,8 @@ type harness struct {
 	dead   *tester.QueueTracker
 	evs    *tester.QueueTracker
 	seq    int
+	// leadDue: the lead timers the last DueTimers listed, by row key.
+	leadDue map[string]schemas.TimerCommand
 }
 
 var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC) // a Monday morning
@@ -72,6 +74,11 @@ func newHarness(t *testing.T, policyYAML string) *harness {
 		dead: tt.NewQueueTracker(top.DeadLetter), evs: tt.NewQueueTracker(top.Events)}
 	h.ticker = &timer.Ticker{Clock: h.clock, Table: h, Fire: func(_ context.Context, keys []string, now time.Time) error {
 		for _, k := range keys {
+			if tc, ok := h.leadDue[k]; ok { // a lead's own timer: straight to the lead
+				fire := FireOf(tc)
+				h.send(top.LeadCmds, fire.LeadID, &fire)
+				continue
+			}
 			h.send(top.Timers, k, &schemas.TimerCommand{Bucket: timer.BucketOf(k), Type: schemas.TimerFire, At: now.UnixMilli()})
 		}
 		return nil
@@ -79,12 +86,23 @@ func newHarness(t *testing.T, policyYAML string) *harness {
 	return h
 }
 
-// DueTimers reads the timers table of the tester.
+// DueTimers reads the timers table of the tester and the timers of every
+// lead in its leads table (a lead's timers are its row: leadtimers.go).
 func (h *harness) DueTimers(upTo time.Time) ([]string, error) {
 	var out []string
 	for _, k := range h.tt.GetTableKeys(goka.GroupTable(goka.Group(h.top.TimersGroup))) {
 		if v := h.tt.TableValue(goka.GroupTable(goka.Group(h.top.TimersGroup)), k); timer.Due(k, upTo) && v != nil && timer.ShouldFire(v.(*schemas.TimerCommand), upTo) {
 			out = append(out, k)
+		}
+	}
+	h.leadDue = map[string]schemas.TimerCommand{}
+	leads := goka.GroupTable(goka.Group(h.top.LeadsGroup))
+	for _, k := range h.tt.GetTableKeys(leads) {
+		if v, ok := h.tt.TableValue(leads, k).(*lead.Lead); ok {
+			for _, tc := range DueOf(v, upTo) {
+				h.leadDue[timer.Key(tc)] = tc
+				out = append(out, timer.Key(tc))
+			}
 		}
 	}
 	sort.Strings(out)

@@ -20,56 +20,37 @@ func ShouldFire(row *schemas.TimerCommand, now time.Time) bool {
 }
 
 // Reconciler is the safety net under the timers: now and then it lists the
-// timers that the state says must still exist (an assigned lead's SLA, a
-// held lead's hold) and that are overdue by more than Grace, and schedules
-// again those whose row is missing. A lost timer comes back and fires; its
-// target acts once (epochs). Every one found is a bug somewhere else: it
-// is logged and counted.
+// timers that the state says must exist (an assigned lead's SLA, a held
+// lead's hold, ...) and that are overdue by more than Grace but where the
+// ticker does not look (a lead's timers: missing from the due index), and
+// puts them back. A lost timer comes back and fires; its target acts once
+// (epochs). Every one found is a bug somewhere else: it is logged and
+// counted.
 type Reconciler struct {
 	Clock clock.Clock
-	// Overdue lists the timers the state implies that were due before upTo.
-	Overdue func(upTo time.Time, fn func(schemas.TimerCommand)) error
-	// Live reports whether a timer's row is in the timers table.
-	Live func(key string) (bool, error)
-	// Schedule writes schedule commands to the timers topic.
-	Schedule func(ctx context.Context, ts []schemas.TimerCommand) error
-	// Found is told about every timer scheduled again.
+	// Lost lists the timers the state implies, due before upTo, that the
+	// ticker would not fire, and puts them back where it looks.
+	Lost func(ctx context.Context, upTo time.Time) ([]schemas.TimerCommand, error)
+	// Found is told about every timer put back.
 	Found func(t schemas.TimerCommand)
 	Grace time.Duration // default 30 s
 	Every time.Duration // default 30 s
 }
 
-// Reconcile runs one pass and returns how many timers it scheduled again.
+// Reconcile runs one pass and returns how many timers it put back.
 func (r *Reconciler) Reconcile(ctx context.Context) (int, error) {
 	grace := r.Grace
 	if grace <= 0 {
 		grace = 30 * time.Second
 	}
-	var lost []schemas.TimerCommand
-	var liveErr error
-	err := r.Overdue(r.Clock.Now().Add(-grace), func(t schemas.TimerCommand) {
-		live, err := r.Live(Key(t))
-		if err != nil {
-			liveErr = err
-			return
-		}
-		if !live {
-			lost = append(lost, t)
-		}
-	})
-	if err == nil {
-		err = liveErr
-	}
-	if err != nil || len(lost) == 0 {
-		return 0, err
-	}
+	lost, err := r.Lost(ctx, r.Clock.Now().Add(-grace))
 	for _, t := range lost {
-		slog.Warn("timer lost: scheduled again", "timer", t.TimerID, "due", time.UnixMilli(t.DueAt).UTC())
+		slog.Warn("timer lost: put back", "timer", t.TimerID, "due", time.UnixMilli(t.DueAt).UTC())
 		if r.Found != nil {
 			r.Found(t)
 		}
 	}
-	return len(lost), r.Schedule(ctx, lost)
+	return len(lost), err
 }
 
 // Run reconciles every Every until ctx ends.

@@ -206,7 +206,7 @@ func serveCmd(use, short string, what app.Components) *cobra.Command {
 	f.IntVar(&cfg.SinkBatchRows, "sink-batch-rows", analytics.DefaultBatchRows, "the ClickHouse sink inserts a batch once it has this many events ...")
 	f.DurationVar(&cfg.SinkLinger, "sink-linger", analytics.DefaultLinger, "... or once its first event is this old (the most an event waits to be queryable, under load less)")
 	f.DurationVar(&cfg.AlertsWindow, "alerts-window", 7*24*time.Hour, "the period each alert evaluation looks back over")
-	f.DurationVar(&cfg.ReconcileEvery, "timer-reconcile-every", 30*time.Second, "how often the timer reconciler looks for lost timers (SLA, hold) and schedules them again")
+	f.DurationVar(&cfg.ReconcileEvery, "timer-reconcile-every", 30*time.Second, "how often the timer reconciler checks every lead held here against the due index of its timers and puts back any missing")
 	f.DurationVar(&cfg.ReconcileGrace, "timer-reconcile-grace", 30*time.Second, "how overdue a timer must be before the reconciler calls it lost")
 	return cmd
 }
