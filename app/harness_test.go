@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,6 +19,7 @@ import (
 	"github.com/orchard-leads/orchard/auth"
 	"github.com/orchard-leads/orchard/bus"
 	"github.com/orchard-leads/orchard/internal/testenv"
+	"github.com/orchard-leads/orchard/processors"
 	"github.com/orchard-leads/orchard/schemas"
 	"github.com/orchard-leads/orchard/topics"
 )
@@ -28,6 +30,10 @@ func TestMain(m *testing.M) {
 	// Warnings such as "no --clickhouse DSN" would interleave with benchmark
 	// lines; failures speak through the tests themselves.
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
+	flag.Parse()
+	// Every read the rep processor's table cache answers is checked against
+	// its bytes — in the tests, not in the benchmarks it would slow down.
+	processors.VerifyDecoded = flag.Lookup("test.bench").Value.String() == ""
 	if b := os.Getenv("ORCHARD_TEST_BROKERS"); b != "" {
 		fmt.Println("app tests run against:", testenv.Describe([]string{b}))
 	} else {

@@ -26,6 +26,9 @@ type out struct {
 	// dueOf reads a table value's next timer (the lead table's): set, the
 	// local table keeps an index of them (leadtimers.go).
 	dueOf func([]byte) (int64, error)
+	// cache, when set, is the group table's codec, remembering what the
+	// steps wrote (decoded.go).
+	cache *decoded
 	// version of the policy the processor decides under; every event it
 	// writes names it.
 	version string
@@ -124,9 +127,15 @@ func (s *step) write(ctx goka.Context, raw []byte) bool {
 	}
 	if s.state != nil {
 		ctx.SetValue(value) // encoded once, above (codec.go: encoded)
+		if s.o.cache != nil {
+			s.o.cache.wrote(ctx.Key(), value, s.state.(fenced).v)
+		}
 	}
 	if s.del {
 		ctx.Delete()
+		if s.o.cache != nil {
+			s.o.cache.deleted(ctx.Key())
+		}
 	}
 	reply := string(ctx.Headers()[ReplyHeader])
 	for _, r := range s.recs {

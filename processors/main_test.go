@@ -10,5 +10,6 @@ import (
 // failure; the tests speak for themselves.
 func TestMain(m *testing.M) {
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	VerifyDecoded = true // every cache hit proves the value was not changed after its write
 	os.Exit(m.Run())
 }

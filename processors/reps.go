@@ -34,7 +34,7 @@ var repHandlers = map[string]func(rep.Machine, *rep.Rep, schemas.RepCommand) rep
 }
 
 func NewReps(serde *schemas.Serde, t topics.Set, m rep.Machine) *Reps {
-	return &Reps{out: out{serde: serde, t: t, version: m.Policy.Version()}, machine: m}
+	return &Reps{out: out{serde: serde, t: t, version: m.Policy.Version(), cache: newDecoded(RepCodec)}, machine: m}
 }
 
 // Follow makes the processor decide under the policy in force (the policy
@@ -54,7 +54,7 @@ func (p *Reps) Group() *goka.GroupGraph {
 	return goka.DefineGroup(goka.Group(p.t.RepsGroup),
 		goka.Input(goka.Stream(p.t.RepsIntake), new(codec.Bytes), p.upsert),
 		goka.Input(goka.Stream(p.t.RepCmds), new(codec.Bytes), p.command),
-		goka.Persist(RepCodec),
+		goka.Persist(p.cache),
 		goka.Output(goka.Stream(p.t.LeadCmds), new(codec.Bytes)),
 		goka.Output(goka.Stream(p.t.Decisions), new(codec.Bytes)),
 		goka.Output(goka.Stream(p.t.Events), new(codec.Bytes)),
@@ -125,7 +125,7 @@ func (p *Reps) apply(ctx goka.Context, raw []byte, r rep.Result, version string)
 	s := p.step()
 	s.version = version
 	if r.State != nil {
-		s.set(r.State, RepCodec)
+		s.set(r.State, p.cache)
 	}
 	s.toLeads(r.Forward)
 	s.events(r.Events)
