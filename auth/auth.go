@@ -63,7 +63,24 @@ func sign(secret []byte, sub, role string, ttl time.Duration, now time.Time, id 
 }
 
 // Verify checks signature, algorithm, expiry and role, and returns the claims.
+// A token that passed once is remembered (verified.go): a client sends the
+// same token with every request, and its signature and JSON cost more than
+// the rest of a claim's handler; a remembered token's expiry and not-before
+// are still checked on every call.
 func Verify(secret []byte, token string) (*Claims, error) {
+	if c, ok := verified.get(secret, token, time.Now()); ok {
+		return c, nil
+	}
+	c, err := verify(secret, token)
+	if err != nil {
+		return nil, err
+	}
+	verified.put(secret, token, c)
+	cp := *c
+	return &cp, nil
+}
+
+func verify(secret []byte, token string) (*Claims, error) {
 	var c Claims
 	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return secret, nil },
 		jwt.WithValidMethods([]string{"HS256"}), jwt.WithExpirationRequired())

@@ -105,7 +105,7 @@ func decodeTable(b []byte, v any) error {
 // The codecs of the four tables; values decode to pointers.
 var (
 	LeadCodec  = leadCodec{tableCodec[lead.Lead]{"lead"}}
-	RepCodec   = tableCodec[rep.Rep]{"rep"}
+	RepCodec   = repCodec{tableCodec[rep.Rep]{"rep"}}
 	TimerCodec = tableCodec[schemas.TimerCommand]{"timer"}
 	PoolCodec  = tableCodec[dispatch.Pool]{"dispatch"}
 )

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
+	"sync"
 )
 
 // Field bounds of the command records. Every string field of a command is
@@ -23,34 +24,60 @@ func CheckBounds(r Record) error {
 		return nil // lead.Limits: the lead's fields have bounds of their own
 	}
 	v := reflect.ValueOf(r).Elem()
-	t := v.Type()
+	for _, b := range boundsOf(v.Type()) {
+		f := v.Field(b.index)
+		switch f.Kind() {
+		case reflect.String:
+			if f.Len() > b.limit {
+				return fmt.Errorf("field %s: %d bytes, at most %d", b.name, f.Len(), b.limit)
+			}
+		case reflect.Slice:
+			if f.Len() > MaxItems {
+				return fmt.Errorf("field %s: %d items, at most %d", b.name, f.Len(), MaxItems)
+			}
+			for j := 0; j < f.Len(); j++ {
+				if f.Index(j).Len() > b.limit {
+					return fmt.Errorf("field %s[%d]: %d bytes, at most %d", b.name, j, f.Index(j).Len(), b.limit)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// A fieldBound is one bounded field of a record type: its strings at most
+// limit bytes (and, for a list, at most MaxItems of them).
+type fieldBound struct {
+	index int
+	limit int
+	name  string
+}
+
+// boundPlans holds each record type's bounded fields, read from its tags
+// once: every command passes CheckBounds, and the tags are the same each time.
+var boundPlans sync.Map // reflect.Type -> []fieldBound
+
+func boundsOf(t reflect.Type) []fieldBound {
+	if p, ok := boundPlans.Load(t); ok {
+		return p.([]fieldBound)
+	}
+	var plan []fieldBound
 	for i := 0; i < t.NumField(); i++ {
-		f, sf := v.Field(i), t.Field(i)
+		sf := t.Field(i)
 		if sf.Tag.Get("limit") == "-" {
+			continue
+		}
+		isString := sf.Type.Kind() == reflect.String
+		isList := sf.Type.Kind() == reflect.Slice && sf.Type.Elem().Kind() == reflect.String
+		if !isString && !isList {
 			continue
 		}
 		limit := MaxField
 		if l := sf.Tag.Get("limit"); l != "" {
 			limit, _ = strconv.Atoi(l)
 		}
-		name := sf.Tag.Get("avro")
-		switch f.Kind() {
-		case reflect.String:
-			if f.Len() > limit {
-				return fmt.Errorf("field %s: %d bytes, at most %d", name, f.Len(), limit)
-			}
-		case reflect.Slice:
-			if f.Type().Elem().Kind() == reflect.String {
-				if f.Len() > MaxItems {
-					return fmt.Errorf("field %s: %d items, at most %d", name, f.Len(), MaxItems)
-				}
-				for j := 0; j < f.Len(); j++ {
-					if f.Index(j).Len() > limit {
-						return fmt.Errorf("field %s[%d]: %d bytes, at most %d", name, j, f.Index(j).Len(), limit)
-					}
-				}
-			}
-		}
+		plan = append(plan, fieldBound{index: i, limit: limit, name: sf.Tag.Get("avro")})
 	}
-	return nil
+	boundPlans.Store(t, plan)
+	return plan
 }
