@@ -6,7 +6,8 @@
 # the queue's walk, and a dispatch pool's values at 10,000 reps (flat against sharded).
 # The claim round trip runs at a fixed offered rate (ORCHARD_BENCH_RATE,
 # default 1000 claims/s) on the embedded broker (kfake); set
-# ORCHARD_TEST_BROKERS=host:port to run it against a real broker.
+# ORCHARD_TEST_BROKERS=host:port to run it against a real broker, and
+# ORCHARD_BENCH_CPUPROFILE=file to profile its claims alone (not the seeding).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 claims=${ORCHARD_BENCH_CLAIMS:-10000}
