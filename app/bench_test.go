@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"sort"
 	"strconv"
 	"strings"
@@ -120,22 +121,32 @@ func BenchmarkClaimRoundTrip(b *testing.B) {
 	b.ReportMetric(0, "ns/op") // a paced run: wall time per op is the pacing, not a cost
 }
 
-// profileClaims writes a CPU profile of the claims alone (not the
-// seeding before them) to ORCHARD_BENCH_CPUPROFILE when it is set; the
-// returned func stops it.
+// profileClaims writes a CPU profile (ORCHARD_BENCH_CPUPROFILE) or an
+// execution trace (ORCHARD_BENCH_TRACE) of the claims alone, not the
+// seeding before them, when either is set; the returned func stops them.
 func profileClaims(b *testing.B) func() {
-	path := os.Getenv("ORCHARD_BENCH_CPUPROFILE")
-	if path == "" {
-		return func() {}
+	stops := []func(){}
+	start := func(env string, begin func(io.Writer) error, end func()) {
+		path := os.Getenv(env)
+		if path == "" {
+			return
+		}
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := begin(f); err != nil {
+			b.Fatal(err)
+		}
+		stops = append(stops, func() { end(); f.Close() })
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		b.Fatal(err)
+	start("ORCHARD_BENCH_CPUPROFILE", pprof.StartCPUProfile, pprof.StopCPUProfile)
+	start("ORCHARD_BENCH_TRACE", trace.Start, trace.Stop)
+	return func() {
+		for _, stop := range stops {
+			stop()
+		}
 	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		b.Fatal(err)
-	}
-	return func() { pprof.StopCPUProfile(); f.Close() }
 }
 
 // topicEnds sums the end offsets of each of n's topics.
