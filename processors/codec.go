@@ -139,10 +139,7 @@ func (c leadCodec) Encode(v any) ([]byte, error) {
 	if b, ok := v.(encoded); ok {
 		return b, nil
 	}
-	inner := v
-	if f, ok := v.(fenced); ok {
-		inner = f.v
-	}
+	inner, _ := unfenced(v)
 	l, ok := inner.(*lead.Lead)
 	if !ok {
 		return nil, fmt.Errorf("lead table value: %T is not a lead", inner)

@@ -36,6 +36,16 @@ type fenced struct {
 	v     any
 }
 
+// unfenced is v's value without its fence, and a func that puts a
+// replacement value behind the same fence (a codec that stores a value in
+// another form).
+func unfenced(v any) (any, func(any) any) {
+	if f, ok := v.(fenced); ok {
+		return f.v, func(x any) any { return fenced{f.fence, x} }
+	}
+	return v, func(x any) any { return x }
+}
+
 func withFence(fence int64, b []byte) []byte {
 	out := make([]byte, 9, 9+len(b))
 	out[0] = fenceMagic

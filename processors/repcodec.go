@@ -37,10 +37,7 @@ func (c repCodec) Encode(v any) ([]byte, error) {
 	if b, ok := v.(encoded); ok {
 		return b, nil
 	}
-	inner, wrap := v, func(x any) any { return x }
-	if f, ok := v.(fenced); ok {
-		inner, wrap = f.v, func(x any) any { return fenced{f.fence, x} }
-	}
+	inner, wrap := unfenced(v)
 	r, ok := inner.(*rep.Rep)
 	if !ok {
 		return nil, fmt.Errorf("rep table value: %T is not a rep", inner)

@@ -7,7 +7,8 @@
 # The claim round trip runs at a fixed offered rate (ORCHARD_BENCH_RATE,
 # default 1000 claims/s) on the embedded broker (kfake); set
 # ORCHARD_TEST_BROKERS=host:port to run it against a real broker, and
-# ORCHARD_BENCH_CPUPROFILE=file to profile its claims alone (not the seeding).
+# ORCHARD_BENCH_CPUPROFILE=file (a CPU profile) or ORCHARD_BENCH_TRACE=file
+# (an execution trace) to record its claims alone, not the seeding.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 claims=${ORCHARD_BENCH_CLAIMS:-10000}
