@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"github.com/orchard-leads/orchard/bus"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -34,7 +35,7 @@ type Waiter struct {
 // NewWaiter starts consuming its partition of decisions from the current
 // end of the topic.
 func NewWaiter(ctx context.Context, brokers []string, serde *schemas.Serde, topic string) (*Waiter, error) {
-	adm, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	adm, err := kgo.NewClient(kgo.SeedBrokers(brokers...), bus.LocalDialer())
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +53,7 @@ func NewWaiter(ctx context.Context, brokers []string, serde *schemas.Serde, topi
 	}
 	p := rand.Int32N(n)
 	end, _ := ends.Lookup(topic, p)
-	client, err := kgo.NewClient(kgo.SeedBrokers(brokers...),
+	client, err := kgo.NewClient(kgo.SeedBrokers(brokers...), bus.LocalDialer(),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {p: kgo.NewOffset().At(end.Offset)}}))
 	if err != nil {
 		return nil, err

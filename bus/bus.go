@@ -1,6 +1,8 @@
 // Package bus is Orchard's franz-go side of Kafka: clients that write into
-// Goka's inputs with Goka's partitioning, and the embedded broker (kfake)
-// that `orchard run` starts when no brokers are given.
+// Goka's inputs with Goka's partitioning, the embedded broker (kfake)
+// that `orchard run` starts when no brokers are given, and the in-memory
+// connections between that broker and the clients of the same process
+// (local.go, memconn.go).
 package bus
 
 import (
@@ -38,6 +40,7 @@ func ProducerOpts(brokers []string, maxRecord int) []kgo.Opt {
 	}
 	return []kgo.Opt{
 		kgo.SeedBrokers(brokers...),
+		LocalDialer(),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerBatchMaxBytes(int32(maxRecord)),
 		GokaPartitioner(),
@@ -46,6 +49,10 @@ func ProducerOpts(brokers []string, maxRecord int) []kgo.Opt {
 		kgo.RecordDeliveryTimeout(10 * time.Second),
 	}
 }
+
+// LocalDialer is the dialer option of every franz-go client here: in
+// memory to a broker of this process (local.go), TCP to any other.
+func LocalDialer() kgo.Opt { return kgo.Dialer(Dial) }
 
 // Embedded is the in-process Kafka of `orchard run` without --brokers.
 type Embedded struct {
@@ -64,6 +71,7 @@ func StartEmbedded(dir string, port int) (*Embedded, error) {
 		kfake.Ports(port),
 		kfake.DataDir(abs),
 		kfake.ClusterID("orchard-embedded"),
+		kfake.ListenFn(ListenLocal),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("embedded kafka on port %d (data %s): %w", port, abs, err)

@@ -7,6 +7,7 @@ package processors
 
 import (
 	"fmt"
+	"github.com/orchard-leads/orchard/bus"
 	"hash"
 	"hash/fnv"
 	"log/slog"
@@ -72,6 +73,9 @@ func SaramaConfig(maxRecordBytes int) *sarama.Config {
 	// partition of the same request is still sitting on).
 	cfg.Consumer.MaxWaitTime = 20 * time.Millisecond
 	cfg.Metadata.RefreshFrequency = time.Minute
+	// In memory to a broker of this process, TCP to any other (bus/local.go).
+	cfg.Net.Proxy.Enable = true
+	cfg.Net.Proxy.Dialer = bus.SaramaDialer{Timeout: cfg.Net.DialTimeout}
 	return cfg
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make bench`: Go benchmarks, printed as per-operation costs and ratios:
-# the claim round trip (p50/p99 at a fixed rate, records per claim), how late
+# the claim round trip (p50/p99 at a fixed rate, records and CPU per claim), how late
 # timers act, a restart with a million leads, and the pure costs of a
 # decision, a record's and a table value's encoding, a table's recovery and
 # the queue's walk, and a dispatch pool's values at 10,000 reps (flat against sharded).

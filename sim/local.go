@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/orchard-leads/orchard/bus"
 	"net"
 	"net/http"
 	"os"
@@ -118,7 +119,7 @@ func (lc Local) Simulate(ctx context.Context, cfg Config) (Result, error) {
 	case <-time.After(2 * time.Minute):
 		return Result{}, errors.New("orchard not ready after 2 minutes")
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), bus.LocalDialer())
 	if err != nil {
 		return Result{}, err
 	}

@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"github.com/orchard-leads/orchard/bus"
 	"net"
 	"os"
 	"strings"
@@ -35,7 +36,7 @@ func Kafka(t testing.TB) []string {
 	if required() {
 		t.Fatal("ORCHARD_TEST_REQUIRE=1 but ORCHARD_TEST_BROKERS is not set: the integration run must start a real broker")
 	}
-	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.ListenFn(bus.ListenLocal))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +49,7 @@ func RealKafka() bool { return os.Getenv("ORCHARD_TEST_BROKERS") != "" }
 
 // Describe names the broker behind brokers, with the version it reports.
 func Describe(brokers []string) string {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), bus.LocalDialer())
 	if err != nil {
 		return err.Error()
 	}
