@@ -46,28 +46,13 @@ func (e Env) maxRecord() int {
 // (writing it later races with sarama's goroutines).
 var nilMetrics sync.Once
 
-// SaramaConfig is Goka's sarama configuration tuned for a request path:
-// records are sent at once instead of every 100 ms (INFRA.md: flush
-// frequency and bytes must change together, or nothing is ever flushed),
-// and durable: acks from every in-sync replica, idempotent (no duplicate or
-// reordered record when sarama retries), one request in flight per broker
-// (what idempotence needs; it also cut broker CPU per claim, INFRA.md).
-func SaramaConfig(maxRecordBytes int) *sarama.Config {
+// SaramaConfig is the configuration of Goka's sarama consumers (processors,
+// views, topic managers); Goka's producer is franz-go's (producer.go).
+func SaramaConfig() *sarama.Config {
 	nilMetrics.Do(func() { metrics.UseNilMetrics = true })
 	cfg := goka.DefaultConfig()
-	cfg.Producer.RequiredAcks = sarama.WaitForAll
-	cfg.Producer.Idempotent = true
-	cfg.Producer.Retry.Max = 10
-	cfg.Net.MaxOpenRequests = 1
-	if maxRecordBytes > 0 {
-		cfg.Producer.MaxMessageBytes = maxRecordBytes
-	}
 	cfg.Version = sarama.V3_6_0_0
 	cfg.Consumer.Offsets.Initial = sarama.OffsetOldest
-	cfg.Producer.Flush.Frequency = 0
-	cfg.Producer.Flush.Bytes = 0
-	cfg.Producer.Flush.MaxMessages = 0
-	cfg.Producer.Compression = sarama.CompressionNone
 	// A short fetch wait: measured on the real broker, the default 250 ms
 	// showed up in the claim p99 (sarama waits out a fetch that another
 	// partition of the same request is still sitting on).
@@ -119,14 +104,14 @@ func (e Env) options(group goka.Group) []goka.ProcessorOption {
 	if e.Tester != nil {
 		return []goka.ProcessorOption{e.Tester, nils}
 	}
-	cfg := SaramaConfig(e.maxRecord())
+	cfg := SaramaConfig()
 	tm := goka.NewTopicManagerConfig()
 	tm.Table.Replication = 1
 	tm.Stream.Replication = 1
 	opts := []goka.ProcessorOption{
 		goka.WithConsumerGroupBuilder(goka.ConsumerGroupBuilderWithConfig(cfg)),
 		goka.WithConsumerSaramaBuilder(goka.SaramaConsumerBuilderWithConfig(cfg)),
-		goka.WithProducerBuilder(goka.ProducerBuilderWithConfig(cfg)),
+		goka.WithProducerBuilder(kgoProducerBuilder(e.maxRecord())),
 		goka.WithTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(cfg, tm)),
 		goka.WithHasher(Hasher),
 		goka.WithLogger(gokaLogger{}),
@@ -157,7 +142,7 @@ func (e Env) ViewOptions(extra ...goka.ViewOption) []goka.ViewOption {
 	if e.Tester != nil {
 		return nil
 	}
-	cfg := SaramaConfig(e.maxRecord())
+	cfg := SaramaConfig()
 	tm := goka.NewTopicManagerConfig()
 	tm.Table.Replication = 1
 	return append([]goka.ViewOption{
