@@ -35,7 +35,7 @@ type Watcher struct {
 // Run evaluates until ctx ends. An evaluation that fails (ClickHouse
 // down) is logged and tried again at the next tick.
 func (w *Watcher) Run(ctx context.Context) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(w.Brokers...), bus.LocalDialer(), kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)))
+	cl, err := kgo.NewClient(append(bus.ClientOpts(w.Brokers), kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)))...)
 	if err != nil {
 		return err
 	}
@@ -88,7 +88,7 @@ func (w *Watcher) once(ctx context.Context, cl *kgo.Client, raised *map[string]s
 // its state.
 func (w *Watcher) load(ctx context.Context) (map[string]schemas.Alert, error) {
 	raised := map[string]schemas.Alert{}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(w.Brokers...), bus.LocalDialer(), kgo.ConsumeTopics(w.Topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	cl, err := kgo.NewClient(append(bus.ClientOpts(w.Brokers), kgo.ConsumeTopics(w.Topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
 	if err != nil {
 		return nil, err
 	}

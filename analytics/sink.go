@@ -76,9 +76,9 @@ func (s *Sink) Run(ctx context.Context) error {
 	// Rebalances happen only between batches (BlockRebalanceOnPoll, allowed
 	// once a batch is committed): a partition never moves with a batch of
 	// its records half done.
-	cl, err := kgo.NewClient(kgo.SeedBrokers(s.Brokers...), bus.LocalDialer(), kgo.ConsumerGroup(s.Topics.SinkGroup), kgo.ConsumeTopics(s.Topics.Events),
+	cl, err := kgo.NewClient(append(bus.ClientOpts(s.Brokers), kgo.ConsumerGroup(s.Topics.SinkGroup), kgo.ConsumeTopics(s.Topics.Events),
 		kgo.DisableAutoCommit(), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(100*time.Millisecond),
-		kgo.FetchMaxBytes(64<<20), kgo.BlockRebalanceOnPoll(), kgo.OnPartitionsRevoked(forget), kgo.OnPartitionsLost(forget))
+		kgo.FetchMaxBytes(64<<20), kgo.BlockRebalanceOnPoll(), kgo.OnPartitionsRevoked(forget), kgo.OnPartitionsLost(forget))...)
 	if err != nil {
 		return fmt.Errorf("sink: %w", err)
 	}

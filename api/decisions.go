@@ -35,7 +35,7 @@ type Waiter struct {
 // NewWaiter starts consuming its partition of decisions from the current
 // end of the topic.
 func NewWaiter(ctx context.Context, brokers []string, serde *schemas.Serde, topic string) (*Waiter, error) {
-	adm, err := kgo.NewClient(kgo.SeedBrokers(brokers...), bus.LocalDialer())
+	adm, err := kgo.NewClient(bus.ClientOpts(brokers)...)
 	if err != nil {
 		return nil, err
 	}
@@ -53,8 +53,8 @@ func NewWaiter(ctx context.Context, brokers []string, serde *schemas.Serde, topi
 	}
 	p := rand.Int32N(n)
 	end, _ := ends.Lookup(topic, p)
-	client, err := kgo.NewClient(kgo.SeedBrokers(brokers...), bus.LocalDialer(),
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {p: kgo.NewOffset().At(end.Offset)}}))
+	client, err := kgo.NewClient(append(bus.ClientOpts(brokers),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {p: kgo.NewOffset().At(end.Offset)}}))...)
 	if err != nil {
 		return nil, err
 	}

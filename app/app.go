@@ -144,7 +144,7 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 	}
 	metrics.Registry.MustRegister(processors.Collectors()...)
 	metrics.Registry.MustRegister(analytics.Collectors()...)
-	lagClient, err := kgo.NewClient(kgo.SeedBrokers(brokers...), bus.LocalDialer())
+	lagClient, err := kgo.NewClient(bus.ClientOpts(brokers)...)
 	if err != nil {
 		return err
 	}
@@ -381,7 +381,7 @@ func followPolicy(ctx context.Context, g *errgroup.Group, brokers []string, serd
 }
 
 func ensureTopics(ctx context.Context, brokers []string, cfg Config, create bool) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), bus.LocalDialer())
+	cl, err := kgo.NewClient(bus.ClientOpts(brokers)...)
 	if err != nil {
 		return err
 	}

@@ -41,7 +41,13 @@ func BenchmarkClaimRoundTrip(b *testing.B) {
 		rate = v
 	}
 	// Quotas out of the way: this measures the round trip, not the guardrails.
-	n := start(b, Config{PolicyFile: policyFile(b, "quotas: {per_hour: 1000000, per_day: 1000000, per_week: 1000000}\n")})
+	cfg := Config{PolicyFile: policyFile(b, "quotas: {per_hour: 1000000, per_day: 1000000, per_week: 1000000}\n")}
+	if !testenv.RealKafka() {
+		// The embedded broker as `orchard run` starts it: its log on disk
+		// under the data directory (testenv's kfake keeps it in memory).
+		cfg.EmbeddedPort = testenv.FreePort(b)
+	}
+	n := start(b, cfg)
 	const reps = 1000 // a claim every second from 1,000 reps: ledgers of realistic size
 	for i := range reps {
 		n.mustRep(fmt.Sprintf("rep%02d", i))
@@ -53,7 +59,7 @@ func BenchmarkClaimRoundTrip(b *testing.B) {
 		tokens[i] = "Bearer " + token(b, fmt.Sprintf("rep%02d", i), auth.RoleRep)
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 512, MaxConnsPerHost: 512}}
-	ends0 := topicEnds(b, n)
+	ends0, bytes0 := topicEnds(b, n), topicBytes(b, n)
 
 	lat := make([]time.Duration, total)
 	failed := 0
@@ -103,18 +109,23 @@ func BenchmarkClaimRoundTrip(b *testing.B) {
 	// claims' immediate follow-ups are written (the reservation timers
 	// fire later, outside this count).
 	time.Sleep(time.Second)
-	ends1 := topicEnds(b, n)
-	var written int64
+	ends1, bytes1 := topicEnds(b, n), topicBytes(b, n)
+	var written, size int64
 	var per []string
 	for topic, end := range ends1 {
 		if d := end - ends0[topic]; d > 0 {
 			written += d
-			per = append(per, fmt.Sprintf("%s %.2f", strings.TrimPrefix(topic, n.cfg.Topics.Prefix), float64(d)/float64(total)))
+			db := bytes1[topic] - bytes0[topic]
+			size += db
+			per = append(per, fmt.Sprintf("%s %.2f (%.0f B)", strings.TrimPrefix(topic, n.cfg.Topics.Prefix), float64(d)/float64(total), float64(db)/float64(total)))
 		}
 	}
 	sort.Strings(per)
-	b.Logf("records per claim by topic: %s", strings.Join(per, ", "))
+	b.Logf("records (bytes) per claim by topic: %s", strings.Join(per, ", "))
 	b.ReportMetric(float64(written)/float64(total), "records/claim")
+	// What the claims put on the broker: every log's growth, batch headers
+	// included (a compaction during the run would make this a lower bound).
+	b.ReportMetric(float64(size)/float64(total), "bytes/claim")
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	b.ReportMetric(ms(lat[total/2]), "p50-ms")
@@ -166,22 +177,47 @@ func profileClaims(b *testing.B) func() {
 
 // topicEnds sums the end offsets of each of n's topics.
 func topicEnds(b *testing.B, n *node) map[string]int64 {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(n.brokers...))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer cl.Close()
-	var names []string
-	for _, s := range n.cfg.Topics.All() {
-		names = append(names, s.Name)
-	}
-	ends, err := kadm.NewClient(cl).ListEndOffsets(context.Background(), names...)
+	adm, names := topicAdmin(b, n)
+	ends, err := adm.ListEndOffsets(context.Background(), names...)
 	if err != nil {
 		b.Fatal(err)
 	}
 	out := map[string]int64{}
 	ends.Each(func(o kadm.ListedOffset) { out[o.Topic] += o.Offset })
 	return out
+}
+
+// topicBytes is every topic's size on the broker, summed over partitions.
+func topicBytes(b *testing.B, n *node) map[string]int64 {
+	adm, names := topicAdmin(b, n)
+	ts, err := adm.ListTopics(context.Background(), names...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dirs, err := adm.DescribeAllLogDirs(context.Background(), ts.TopicsSet())
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := map[string]int64{}
+	for _, d := range dirs {
+		d.EachPartition(func(p kadm.DescribedLogDirPartition) { out[p.Topic] += p.Size })
+	}
+	return out
+}
+
+// topicAdmin is an admin client on n's broker (closed with the benchmark)
+// and the names of n's topics.
+func topicAdmin(b *testing.B, n *node) (*kadm.Client, []string) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(n.brokers...))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(cl.Close)
+	var names []string
+	for _, s := range n.cfg.Topics.All() {
+		names = append(names, s.Name)
+	}
+	return kadm.NewClient(cl), names
 }
 
 // seedLeads writes count qualified leads straight to the intake topic and

@@ -88,6 +88,9 @@ func startWith(t testing.TB, cfg Config, what Components) *node {
 	cfg.Ready = func(addr string) { readyCh <- addr }
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &node{t: t, cfg: cfg, cancel: cancel, done: make(chan error, 1), brokers: cfg.Brokers}
+	if n.brokers == nil { // the embedded broker of `orchard run`
+		n.brokers = []string{fmt.Sprintf("127.0.0.1:%d", cfg.EmbeddedPort)}
+	}
 	go func() { n.done <- Run(ctx, cfg, what) }()
 	select {
 	case addr := <-readyCh:

@@ -38,21 +38,25 @@ func ProducerOpts(brokers []string, maxRecord int) []kgo.Opt {
 	if maxRecord <= 0 {
 		maxRecord = 1_000_000
 	}
-	return []kgo.Opt{
-		kgo.SeedBrokers(brokers...),
-		LocalDialer(),
+	return append(ClientOpts(brokers),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerBatchMaxBytes(int32(maxRecord)),
 		GokaPartitioner(),
 		kgo.ProducerLinger(0),
 		kgo.ProducerBatchCompression(kgo.NoCompression()),
-		kgo.RecordDeliveryTimeout(10 * time.Second),
-	}
+		kgo.RecordDeliveryTimeout(10*time.Second),
+	)
 }
 
-// LocalDialer is the dialer option of every franz-go client here: in
-// memory to a broker of this process (local.go), TCP to any other.
-func LocalDialer() kgo.Opt { return kgo.Dialer(Dial) }
+// ClientOpts are the options every franz-go client here starts from: the
+// seed brokers; in memory to a broker of this process (local.go), TCP to
+// any other; and no client telemetry (KIP-714): Orchard exports its own
+// metrics, and a push (kfake asks for one every 30 s) allocated 4 MB of
+// lz4 buffers per client — garbage that set off collections on the claim
+// path.
+func ClientOpts(brokers []string) []kgo.Opt {
+	return []kgo.Opt{kgo.SeedBrokers(brokers...), kgo.Dialer(Dial), kgo.DisableClientMetrics()}
+}
 
 // Embedded is the in-process Kafka of `orchard run` without --brokers.
 type Embedded struct {

@@ -118,7 +118,7 @@ func TestKfakeOverLocalConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), LocalDialer(), kgo.ConsumeTopics("t"))
+	cl, err := kgo.NewClient(append(ClientOpts(c.ListenAddrs()), kgo.ConsumeTopics("t"))...)
 	if err != nil {
 		t.Fatal(err)
 	}

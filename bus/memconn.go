@@ -23,10 +23,17 @@ func memPipe(clientAddr, serverAddr net.Addr) (client, server net.Conn) {
 // buffers are of this order).
 const maxBuffered = 1 << 20
 
+// keptBuffer is the largest buffer a drained direction keeps for its next
+// writes: the requests and responses here are mostly a few KB, and a fresh
+// buffer per write was a tenth of all the bytes allocated on the claim
+// path; a large response's buffer is let go.
+const keptBuffer = 64 << 10
+
 // half is one direction of a memPipe.
 type half struct {
 	mu       sync.Mutex
-	buf      []byte
+	buf      []byte // buf[r:] is unread
+	r        int
 	closed   bool          // an end closed: writes fail, the reader gets EOF once drained
 	readable chan struct{} // one pending wake-up for the reader
 	writable chan struct{} // one pending wake-up for a writer waiting for room
@@ -73,11 +80,15 @@ func (c *memConn) Read(p []byte) (int, error) {
 		default:
 		}
 		c.in.mu.Lock()
-		if len(c.in.buf) > 0 {
-			n := copy(p, c.in.buf)
-			c.in.buf = c.in.buf[n:]
-			if len(c.in.buf) == 0 {
-				c.in.buf = nil // a large response's buffer is not kept
+		if h := c.in; len(h.buf) > h.r {
+			n := copy(p, h.buf[h.r:])
+			h.r += n
+			if h.r == len(h.buf) {
+				h.r = 0
+				h.buf = h.buf[:0]
+				if cap(h.buf) > keptBuffer {
+					h.buf = nil
+				}
 			}
 			c.in.mu.Unlock()
 			wake(c.in.writable)
@@ -118,9 +129,15 @@ func (c *memConn) Write(p []byte) (int, error) {
 			c.out.mu.Unlock()
 			return n, io.ErrClosedPipe
 		}
-		if room := maxBuffered - len(c.out.buf); room > 0 {
+		h := c.out
+		if room := maxBuffered - (len(h.buf) - h.r); room > 0 {
 			k := min(room, len(p))
-			c.out.buf = append(c.out.buf, p[:k]...)
+			if h.r > 0 && len(h.buf)+k > cap(h.buf) {
+				// Move the unread part down rather than grow.
+				h.buf = h.buf[:copy(h.buf, h.buf[h.r:])]
+				h.r = 0
+			}
+			h.buf = append(h.buf, p[:k]...)
 			c.out.mu.Unlock()
 			wake(c.out.readable)
 			n, p = n+k, p[k:]

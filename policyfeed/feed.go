@@ -32,8 +32,8 @@ type Feed struct {
 // Load reads the topic to its end and puts its last version in force;
 // found is false when the topic has no version yet.
 func (f *Feed) Load(ctx context.Context) (found bool, err error) {
-	f.cl, err = kgo.NewClient(kgo.SeedBrokers(f.Brokers...), bus.LocalDialer(), kgo.ConsumeTopics(f.Topics.Policy),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	f.cl, err = kgo.NewClient(append(bus.ClientOpts(f.Brokers), kgo.ConsumeTopics(f.Topics.Policy),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
 	if err != nil {
 		return false, err
 	}

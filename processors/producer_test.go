@@ -42,7 +42,7 @@ func settle(t *testing.T, p *goka.Promise) (*sarama.ProducerMessage, error) {
 func TestKgoProducerActsAsGokasProducer(t *testing.T) {
 	brokers := testenv.Kafka(t)
 	topic := testenv.Prefix() + "producer"
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), bus.LocalDialer())
+	cl, err := kgo.NewClient(bus.ClientOpts(brokers)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestKgoProducerActsAsGokasProducer(t *testing.T) {
 	}
 
 	// What was written reads back: headers kept, the tombstone a nil value.
-	rd, err := kgo.NewClient(kgo.SeedBrokers(brokers...), bus.LocalDialer(), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	rd, err := kgo.NewClient(append(bus.ClientOpts(brokers), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,8 @@
 # decision, a record's and a table value's encoding, a table's recovery and
 # the queue's walk, and a dispatch pool's values at 10,000 reps (flat against sharded).
 # The claim round trip runs at a fixed offered rate (ORCHARD_BENCH_RATE,
-# default 1000 claims/s) on the embedded broker (kfake); set
+# default 1000 claims/s) on the embedded broker as `orchard run` starts it (kfake,
+# its log on disk); it reports records and bytes per claim; set
 # ORCHARD_TEST_BROKERS=host:port to run it against a real broker, and
 # ORCHARD_BENCH_CPUPROFILE=file (a CPU profile) or ORCHARD_BENCH_TRACE=file
 # (an execution trace) to record its claims alone, not the seeding.

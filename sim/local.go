@@ -119,7 +119,7 @@ func (lc Local) Simulate(ctx context.Context, cfg Config) (Result, error) {
 	case <-time.After(2 * time.Minute):
 		return Result{}, errors.New("orchard not ready after 2 minutes")
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), bus.LocalDialer())
+	cl, err := kgo.NewClient(bus.ClientOpts(brokers)...)
 	if err != nil {
 		return Result{}, err
 	}

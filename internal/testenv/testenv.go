@@ -49,7 +49,7 @@ func RealKafka() bool { return os.Getenv("ORCHARD_TEST_BROKERS") != "" }
 
 // Describe names the broker behind brokers, with the version it reports.
 func Describe(brokers []string) string {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), bus.LocalDialer())
+	cl, err := kgo.NewClient(bus.ClientOpts(brokers)...)
 	if err != nil {
 		return err.Error()
 	}
