@@ -177,7 +177,8 @@ func profileClaims(b *testing.B) func() {
 
 // topicEnds sums the end offsets of each of n's topics.
 func topicEnds(b *testing.B, n *node) map[string]int64 {
-	adm, names := topicAdmin(b, n)
+	adm, names, done := topicAdmin(b, n)
+	defer done()
 	ends, err := adm.ListEndOffsets(context.Background(), names...)
 	if err != nil {
 		b.Fatal(err)
@@ -189,7 +190,8 @@ func topicEnds(b *testing.B, n *node) map[string]int64 {
 
 // topicBytes is every topic's size on the broker, summed over partitions.
 func topicBytes(b *testing.B, n *node) map[string]int64 {
-	adm, names := topicAdmin(b, n)
+	adm, names, done := topicAdmin(b, n)
+	defer done()
 	ts, err := adm.ListTopics(context.Background(), names...)
 	if err != nil {
 		b.Fatal(err)
@@ -205,19 +207,18 @@ func topicBytes(b *testing.B, n *node) map[string]int64 {
 	return out
 }
 
-// topicAdmin is an admin client on n's broker (closed with the benchmark)
-// and the names of n's topics.
-func topicAdmin(b *testing.B, n *node) (*kadm.Client, []string) {
+// topicAdmin is an admin client on n's broker, the names of n's topics and
+// what closes the client (not left open through the timed claims).
+func topicAdmin(b *testing.B, n *node) (*kadm.Client, []string, func()) {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(n.brokers...))
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(cl.Close)
 	var names []string
 	for _, s := range n.cfg.Topics.All() {
 		names = append(names, s.Name)
 	}
-	return kadm.NewClient(cl), names
+	return kadm.NewClient(cl), names, cl.Close
 }
 
 // seedLeads writes count qualified leads straight to the intake topic and

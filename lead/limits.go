@@ -25,8 +25,8 @@ type Limits struct {
 	Lead         int // all fields together
 }
 
-// DefaultMaxRecordBytes is the record limit of sarama's producer and (about)
-// the broker's default message.max.bytes.
+// DefaultMaxRecordBytes is the producers' default record limit (sarama's
+// and franz-go's) and (about) the broker's default message.max.bytes.
 const DefaultMaxRecordBytes = 1_000_000
 
 // LimitsFor derives the limits from the largest record the deployment may

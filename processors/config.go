@@ -65,7 +65,7 @@ func SaramaConfig() *sarama.Config {
 }
 
 // Hasher is Goka's (sarama's) partitioner hash; franz-go producers writing to
-// Goka inputs must use the same (see kafkautil.GokaPartitioner).
+// Goka inputs must use the same (bus.GokaPartitioner, in bus.ProducerOpts).
 func Hasher() hash.Hash32 { return fnv.New32a() }
 
 // setup prepares a processor's outputs for env and returns its options.

@@ -16,25 +16,18 @@ import (
 // producer: a step's records go to one client that buffers them per
 // partition and sends each broker's in one request, where sarama passes
 // every record through a goroutine per topic and per partition first.
-// Durable like the sarama one it replaces (bus.ProducerOpts: acks from
-// every in-sync replica, idempotent), partitioned with Goka's hasher.
+// Durable like the sarama one it replaces and partitioned as Goka expects:
+// bus.ProducerOpts (acks from every in-sync replica, idempotent,
+// bus.GokaPartitioner — the fnv32a of Hasher, which is the hasher Goka
+// passes here; producer_test.go checks the two agree).
 type kgoProducer struct {
 	cl *kgo.Client
 }
 
 // kgoProducerBuilder builds the processors' producers (a goka.ProducerBuilder).
 func kgoProducerBuilder(maxRecord int) goka.ProducerBuilder {
-	return func(brokers []string, clientID string, hasher func() hash.Hash32) (goka.Producer, error) {
-		hash := func(b []byte) uint32 {
-			h := hasher()
-			_, _ = h.Write(b)
-			return h.Sum32()
-		}
-		opts := append(bus.ProducerOpts(brokers, maxRecord),
-			kgo.ClientID(clientID),
-			// Goka's partitioning, with the hasher Goka was given.
-			kgo.RecordPartitioner(kgo.StickyKeyPartitioner(kgo.SaramaCompatHasher(hash))))
-		cl, err := kgo.NewClient(opts...)
+	return func(brokers []string, clientID string, _ func() hash.Hash32) (goka.Producer, error) {
+		cl, err := kgo.NewClient(append(bus.ProducerOpts(brokers, maxRecord), kgo.ClientID(clientID))...)
 		if err != nil {
 			return nil, err
 		}
