@@ -10,10 +10,14 @@
 # ORCHARD_TEST_BROKERS=host:port to run it against a real broker, and
 # ORCHARD_BENCH_CPUPROFILE=file (a CPU profile) or ORCHARD_BENCH_TRACE=file
 # (an execution trace) to record its claims alone, not the seeding.
+# Then the same round trip closed loop: ORCHARD_BENCH_CLIENTS (256) clients,
+# each sending its next claim when its last is answered (claims/s is what
+# one process sustains on this machine's cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 claims=${ORCHARD_BENCH_CLAIMS:-10000}
 go test -run '^$' -bench 'ClaimRoundTrip' -benchtime "${claims}x" ./app/ 2>&1 | grep -E '^(Benchmark|ok|FAIL|PASS)|^\s+[0-9]+\s'
+ORCHARD_BENCH_CLIENTS=${ORCHARD_BENCH_CLIENTS:-256} go test -run '^$' -bench 'ClaimClosedLoop' -benchtime "$((claims * 2))x" ./app/ 2>&1 | grep -E '^(Benchmark|ok|FAIL)'
 go test -run '^$' -bench 'TimerLag' -benchtime 1x ./app/ 2>&1 | grep -E '^(Benchmark|ok|FAIL)|^\s+[0-9]+\s'
 # A restart with ORCHARD_BENCH_LEADS (1,000,000) leads in the leads table.
 go test -run '^$' -bench 'RestartWithManyLeads' -benchtime 1x -timeout 30m ./app/ 2>&1 | grep -E '^(Benchmark|ok|FAIL)'
