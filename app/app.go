@@ -78,6 +78,11 @@ type Config struct {
 	Clock clock.Clock
 	// TickEvery is the timer ticker's period (default 250 ms).
 	TickEvery time.Duration
+	// CommitInterval is how often the processors commit what they have
+	// processed (0: sarama's 1 s). The simulator commits every 10 ms and
+	// takes a step as settled only when every group has committed up to
+	// the end of its inputs.
+	CommitInterval time.Duration
 	// ReconcileEvery is the period of the timer reconciler (default 30 s);
 	// it puts back lead timers overdue by more than ReconcileGrace that the
 	// due index lost (processors/leadtimers.go).
@@ -169,7 +174,7 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 
 	var owned ownership
 	if what.Processors {
-		env := processors.Env{Brokers: brokers, MaxRecordBytes: cfg.MaxRecordBytes}
+		env := processors.Env{Brokers: brokers, MaxRecordBytes: cfg.MaxRecordBytes, CommitInterval: cfg.CommitInterval}
 		leadsProc, timersProc := processors.NewLeads(serde, cfg.Topics, machine).Follow(live), processors.NewTimers(serde, cfg.Topics)
 		owned = ownership{timers: timersProc.Owned(), leads: leadsProc.LeadTimers()}
 		for _, build := range []func(processors.Env) (*goka.Processor, error){
@@ -396,7 +401,7 @@ func ensureTopics(ctx context.Context, brokers []string, cfg Config, create bool
 
 func startAPI(ctx context.Context, g *errgroup.Group, brokers []string, serde *schemas.Serde, machine lead.Machine, cfg Config,
 	metrics *api.Metrics, ready *[]func(context.Context) error) (*api.Server, *http.Server, net.Listener, error) {
-	env := processors.Env{Brokers: brokers, MaxRecordBytes: cfg.MaxRecordBytes}
+	env := processors.Env{Brokers: brokers, MaxRecordBytes: cfg.MaxRecordBytes, CommitInterval: cfg.CommitInterval}
 	index := api.NewLeadIndex()
 	leads, err := goka.NewView(brokers, goka.GroupTable(goka.Group(cfg.Topics.LeadsGroup)), processors.LeadCodec,
 		env.ViewOptions(goka.WithViewCallback(index.Update))...)
@@ -475,7 +480,7 @@ type ownership struct {
 // instances. A timer fired twice in a rebalance still acts once.
 func startTicker(ctx context.Context, g *errgroup.Group, brokers []string, serde *schemas.Serde, cfg Config,
 	metrics *api.Metrics, owned ownership, ready *[]func(context.Context) error) error {
-	env := processors.Env{Brokers: brokers, MaxRecordBytes: cfg.MaxRecordBytes}
+	env := processors.Env{Brokers: brokers, MaxRecordBytes: cfg.MaxRecordBytes, CommitInterval: cfg.CommitInterval}
 	timers, err := goka.NewView(brokers, goka.GroupTable(goka.Group(cfg.Topics.TimersGroup)), processors.TimerCodec,
 		env.ViewOptions(goka.WithViewStorageBuilder(processors.SortedMemory()))...)
 	if err != nil {

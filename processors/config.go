@@ -32,6 +32,9 @@ type Env struct {
 	// (--max-record-bytes); 0: lead.DefaultMaxRecordBytes. A step whose
 	// table value or output would be larger is dead-lettered instead.
 	MaxRecordBytes int
+	// CommitInterval is how often processors commit their consumed offsets
+	// (0: sarama's default, 1 s).
+	CommitInterval time.Duration
 }
 
 func (e Env) maxRecord() int {
@@ -105,6 +108,9 @@ func (e Env) options(group goka.Group) []goka.ProcessorOption {
 		return []goka.ProcessorOption{e.Tester, nils}
 	}
 	cfg := SaramaConfig()
+	if e.CommitInterval > 0 {
+		cfg.Consumer.Offsets.AutoCommit.Interval = e.CommitInterval
+	}
 	tm := goka.NewTopicManagerConfig()
 	tm.Table.Replication = 1
 	tm.Stream.Replication = 1

@@ -105,7 +105,7 @@ func (lc Local) Simulate(ctx context.Context, cfg Config) (Result, error) {
 	ready := make(chan string, 1)
 	acfg := app.Config{EmbeddedPort: port, PolicyFile: lc.PolicyFile, Topics: set, Brokers: lc.Brokers, ClickHouse: dsn, HTTPAddr: "127.0.0.1:0",
 		DataDir: dir, Partitions: parts, Replication: repl, Secret: secret, DecisionTimeout: 30 * time.Second,
-		Clock: vclock, TickEvery: 10 * time.Millisecond, Ready: func(addr string) { ready <- addr }}
+		Clock: vclock, TickEvery: 10 * time.Millisecond, CommitInterval: 10 * time.Millisecond, Ready: func(addr string) { ready <- addr }}
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- app.Run(runCtx, acfg, app.All) }()
@@ -130,7 +130,9 @@ func (lc Local) Simulate(ctx context.Context, cfg Config) (Result, error) {
 		names = append(names, s.Name)
 	}
 	env := Env{Base: base, Clock: vclock, Token: tokens(secret), HTTP: &http.Client{Timeout: time.Minute},
-		Settle: func(ctx context.Context) error { return settle(ctx, adm, names) }}
+		Settle: func(ctx context.Context) error {
+			return settle(ctx, adm, names, set.LeadsGroup, set.RepsGroup, set.TimersGroup, set.DispatchGroup)
+		}}
 	stats, err := Run(ctx, env, cfg)
 	if err != nil {
 		return Result{Stats: stats}, err
@@ -193,14 +195,17 @@ func tokens(secret []byte) func(sub, role string) string {
 	}
 }
 
-// settle returns once the run's topics have stopped growing: every end
-// offset the same over three looks 30 ms apart — longer than the timer
-// tick and the consumers' fetch wait — so every record sent and every
-// timer that came due has been acted on, down the whole saga.
-func settle(ctx context.Context, adm *kadm.Client, names []string) error {
+// settle returns once the run's topics have stopped growing and every
+// processor group has committed up to the end of its inputs: every end
+// offset the same over three looks 30 ms apart (longer than the timer
+// tick, which writes without a record to answer) and then no group lag, so
+// every record sent and every timer that came due has been acted on, down
+// the whole saga. Quiet alone was not enough: a step slower than the
+// looks (a collection on a busy machine) read as settled.
+func settle(ctx context.Context, adm *kadm.Client, names []string, groups ...string) error {
 	var last map[string]int64
 	quiet := 0
-	for quiet < 3 {
+	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -218,8 +223,36 @@ func settle(ctx context.Context, adm *kadm.Client, names []string) error {
 			quiet = 0
 		}
 		last = now
+		if quiet < 3 {
+			continue
+		}
+		behind, err := groupLag(ctx, adm, groups)
+		if err != nil {
+			return fmt.Errorf("settle: %w", err)
+		}
+		if behind == 0 {
+			return nil
+		}
+		quiet = 0
 	}
-	return nil
+}
+
+// groupLag is the records the groups have not yet committed, summed.
+func groupLag(ctx context.Context, adm *kadm.Client, groups []string) (int64, error) {
+	lags, err := adm.Lag(ctx, groups...)
+	if err != nil {
+		return 0, err
+	}
+	var behind int64
+	var lagErr error
+	lags.Each(func(l kadm.DescribedGroupLag) {
+		if err := l.Error(); err != nil {
+			lagErr = fmt.Errorf("group %s: %w", l.Group, err)
+			return
+		}
+		behind += l.Lag.Total()
+	})
+	return behind, lagErr
 }
 
 func sameOffsets(a, b map[string]int64) bool {
