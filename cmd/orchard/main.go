@@ -31,6 +31,7 @@ import (
 )
 
 func main() {
+	app.TuneGC() // the collector's target, unless GOGC is set (app/gc.go)
 	if err := root().Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "orchard:", err)
 		os.Exit(1)
