@@ -415,13 +415,13 @@ func BenchmarkRestartWithManyLeads(b *testing.B) {
 	}
 	cl.Close()
 
-	defer TuneGC()() // the collector as the orchard binary runs it
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	began := time.Now()
 	n := start(b, Config{Topics: set, Brokers: brokers})
 	ready := time.Since(began)
+	defer TuneGC()() // from ready on, as the orchard binary runs
 	mgr := token(b, "boss", auth.RoleManager)
 	last := fmt.Sprintf("H%07d", count-1)
 	testenv.CheckFor(b, 60*time.Second, 20*time.Millisecond, func() error {

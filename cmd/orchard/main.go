@@ -31,7 +31,6 @@ import (
 )
 
 func main() {
-	app.TuneGC() // the collector's target, unless GOGC is set (app/gc.go)
 	if err := root().Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "orchard:", err)
 		os.Exit(1)
@@ -168,6 +167,7 @@ func serveCmd(use, short string, what app.Components) *cobra.Command {
 			cfg.Topics = topics.New(prefix)
 			cfg.Secret = []byte(os.Getenv("ORCHARD_SECRET"))
 			cfg.Ready = func(addr string) {
+				app.TuneGC() // the collector's target for serving, unless GOGC is set (app/gc.go)
 				if addr != "" {
 					fmt.Printf("orchard ready on http://%s\n", addr)
 				} else {
