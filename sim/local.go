@@ -203,9 +203,23 @@ func tokens(secret []byte) func(sub, role string) string {
 // the whole saga. Quiet alone was not enough: a step slower than the
 // looks (a collection on a busy machine) read as settled.
 func settle(ctx context.Context, adm *kadm.Client, names []string, groups ...string) error {
+	return settleWithin(ctx, 2*time.Minute, adm, names, groups...)
+}
+
+// settleWithin is settle giving up after limit: a group that stops
+// committing fails the run with its lag instead of hanging it.
+func settleWithin(ctx context.Context, limit time.Duration, adm *kadm.Client, names []string, groups ...string) error {
+	deadline := time.Now().Add(limit)
 	var last map[string]int64
+	var behind int64
 	quiet := 0
 	for {
+		if time.Now().After(deadline) {
+			if behind > 0 {
+				return fmt.Errorf("settle: Orchard's processors are still %d records behind after %s", behind, limit)
+			}
+			return fmt.Errorf("settle: Orchard's topics still growing after %s", limit)
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -226,8 +240,7 @@ func settle(ctx context.Context, adm *kadm.Client, names []string, groups ...str
 		if quiet < 3 {
 			continue
 		}
-		behind, err := groupLag(ctx, adm, groups)
-		if err != nil {
+		if behind, err = groupLag(ctx, adm, groups); err != nil {
 			return fmt.Errorf("settle: %w", err)
 		}
 		if behind == 0 {

@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,6 +44,10 @@ func TestSettleWaitsForEveryGroup(t *testing.T) {
 	defer cancel()
 	if err := settle(ctx, adm, []string{"in"}, "g"); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("settled with group g 2 records behind: %v", err)
+	}
+	// Bounded: a group that stops committing fails the step with its lag.
+	if err := settleWithin(context.Background(), 300*time.Millisecond, adm, []string{"in"}, "g"); err == nil || !strings.Contains(err.Error(), "2 records behind") {
+		t.Fatalf("a group stuck 2 records behind: %v", err)
 	}
 	commit(5)
 	ctx2, cancel2 := context.WithTimeout(context.Background(), 5*time.Second)
