@@ -154,8 +154,8 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 		return err
 	}
 	defer lagClient.Close()
-	metrics.Registry.MustRegister(newLagCollector(kadm.NewClient(lagClient), cfg.Topics.LeadsGroup, cfg.Topics.RepsGroup,
-		cfg.Topics.TimersGroup, cfg.Topics.DispatchGroup, cfg.Topics.SinkGroup))
+	metrics.Registry.MustRegister(newLagCollector(kadm.NewClient(lagClient),
+		append(cfg.Topics.ProcessorGroups(), cfg.Topics.SinkGroup)...))
 	serde, err := schemas.Open(ctx, schemas.Registry{URL: cfg.RegistryURL, Subjects: cfg.RegistrySubjects, Topics: cfg.Topics.ValueSchemas()})
 	if err != nil {
 		return err
@@ -401,7 +401,7 @@ func ensureTopics(ctx context.Context, brokers []string, cfg Config, create bool
 
 func startAPI(ctx context.Context, g *errgroup.Group, brokers []string, serde *schemas.Serde, machine lead.Machine, cfg Config,
 	metrics *api.Metrics, ready *[]func(context.Context) error) (*api.Server, *http.Server, net.Listener, error) {
-	env := processors.Env{Brokers: brokers, MaxRecordBytes: cfg.MaxRecordBytes, CommitInterval: cfg.CommitInterval}
+	env := processors.Env{Brokers: brokers, MaxRecordBytes: cfg.MaxRecordBytes}
 	index := api.NewLeadIndex()
 	leads, err := goka.NewView(brokers, goka.GroupTable(goka.Group(cfg.Topics.LeadsGroup)), processors.LeadCodec,
 		env.ViewOptions(goka.WithViewCallback(index.Update))...)
@@ -480,7 +480,7 @@ type ownership struct {
 // instances. A timer fired twice in a rebalance still acts once.
 func startTicker(ctx context.Context, g *errgroup.Group, brokers []string, serde *schemas.Serde, cfg Config,
 	metrics *api.Metrics, owned ownership, ready *[]func(context.Context) error) error {
-	env := processors.Env{Brokers: brokers, MaxRecordBytes: cfg.MaxRecordBytes, CommitInterval: cfg.CommitInterval}
+	env := processors.Env{Brokers: brokers, MaxRecordBytes: cfg.MaxRecordBytes}
 	timers, err := goka.NewView(brokers, goka.GroupTable(goka.Group(cfg.Topics.TimersGroup)), processors.TimerCodec,
 		env.ViewOptions(goka.WithViewStorageBuilder(processors.SortedMemory()))...)
 	if err != nil {

@@ -95,7 +95,6 @@ func BenchmarkClaimClosedLoop(b *testing.B) {
 // has drive send claim(i) once for every i in [0, b.N), and reports
 // latency percentiles, claims/s, CPU, records and bytes per claim.
 func benchClaims(b *testing.B, drive func(total int, claim func(i int))) {
-	defer TuneGC()() // the collector as the orchard binary runs it
 	// Quotas out of the way: this measures the round trip, not the guardrails.
 	cfg := Config{PolicyFile: policyFile(b, "quotas: {per_hour: 1000000, per_day: 1000000, per_week: 1000000}\n")}
 	if !testenv.RealKafka() {
@@ -104,6 +103,7 @@ func benchClaims(b *testing.B, drive func(total int, claim func(i int))) {
 		cfg.EmbeddedPort = testenv.FreePort(b)
 	}
 	n := start(b, cfg)
+	defer TuneGC()()  // from ready on, as the orchard binary runs
 	const reps = 1000 // a claim every second from 1,000 reps: ledgers of realistic size
 	for i := range reps {
 		n.mustRep(fmt.Sprintf("rep%02d", i))

@@ -131,7 +131,7 @@ func (lc Local) Simulate(ctx context.Context, cfg Config) (Result, error) {
 	}
 	env := Env{Base: base, Clock: vclock, Token: tokens(secret), HTTP: &http.Client{Timeout: time.Minute},
 		Settle: func(ctx context.Context) error {
-			return settle(ctx, adm, names, set.LeadsGroup, set.RepsGroup, set.TimersGroup, set.DispatchGroup)
+			return settle(ctx, adm, names, set.ProcessorGroups()...)
 		}}
 	stats, err := Run(ctx, env, cfg)
 	if err != nil {

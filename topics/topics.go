@@ -71,6 +71,11 @@ type Spec struct {
 	Value       string // schema file of the Avro records it carries (schemas/*.avsc); "" for Goka tables (JSON)
 }
 
+// ProcessorGroups are the Goka processors' consumer groups.
+func (s Set) ProcessorGroups() []string {
+	return []string{s.LeadsGroup, s.RepsGroup, s.TimersGroup, s.DispatchGroup}
+}
+
 // All lists every topic Orchard creates.
 func (s Set) All() []Spec {
 	LeadsIntake, LeadCmds, RepsIntake, RepCmds := s.LeadsIntake, s.LeadCmds, s.RepsIntake, s.RepCmds
