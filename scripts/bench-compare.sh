@@ -16,7 +16,9 @@
 #   ORCHARD_COMPARE_TARGETS ("orchard twin-alos twin-eos"),
 #   ORCHARD_COMPARE_LEADS (200000 seeded per target), ORCHARD_COMPARE_PORT (29692),
 #   ORCHARD_COMPARE_WARMUP (5s: each target runs closed loop this long on a
-#   fresh broker before the first repeat, unrecorded; 0 skips it)
+#   fresh broker before the first repeat, unrecorded; 0 skips it),
+#   ORCHARD_COMPARE_BREAKDOWN (1: Orchard's runs split each claim at its
+#   hops, loadgen --breakdown; in results.jsonl)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repeats=${ORCHARD_COMPARE_REPEATS:-3}
@@ -108,9 +110,11 @@ for r in $(seq 1 "$repeats"); do
     # A warm-up (JIT, connections, caches), not measured.
     first=$(bin/loadgen --brokers "$broker" --prefix "$prefix" --target $kind --leads "$leads" --reps 1000 \
       --rate 500 --duration 3s --label warmup | python3 -c 'import json,sys; print(json.load(sys.stdin)["next_first_lead"])')
+    extra=()
+    [ "${ORCHARD_COMPARE_BREAKDOWN:-0}" = 1 ] && [ "$kind" = orchard ] && extra=(--breakdown)
     for rate in 0 200 1000; do
       line=$(bin/loadgen --brokers "$broker" --prefix "$prefix" --target $kind --leads "$leads" --reps 1000 \
-        --rate $rate --duration "$duration" --first $first --label "$target" --pids "app=$app_pid,broker=$broker_pid")
+        --rate $rate --duration "$duration" --first $first --label "$target" --pids "app=$app_pid,broker=$broker_pid" "${extra[@]}")
       echo "$line" | tee -a "$results" >&2
       first=$(echo "$line" | python3 -c 'import json,sys; print(json.load(sys.stdin)["next_first_lead"])')
     done

@@ -10,6 +10,7 @@
 //	loadgen --brokers B --prefix P --target orchard --seed          reps and leads, then wait until the saga answers
 //	loadgen ... --rate 1000 --duration 10s --pids app=PID,broker=PID   open loop at a rate
 //	loadgen ... --rate 0 --inflight 512 --duration 10s                 closed loop: the most it sustains
+//	loadgen --target orchard ... --breakdown                             also where each claim's time went
 package main
 
 import (
@@ -41,6 +42,7 @@ type options struct {
 	duration                       time.Duration
 	first                          int // the first lead index this run claims
 	pids                           string
+	breakdown                      bool
 }
 
 func main() {
@@ -59,6 +61,7 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "how long to offer claims")
 	flag.IntVar(&o.first, "first", 0, "index of the first lead to claim (runs on one deployment take disjoint ranges)")
 	flag.StringVar(&o.pids, "pids", "", "name=pid,... of processes whose CPU time to report per 10k claims")
+	flag.BoolVar(&o.breakdown, "breakdown", false, "split each claim's latency at the saga's hops (Orchard only: Streams stamps its outputs with the input's time)")
 	flag.Parse()
 	if err := run(context.Background(), o); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
@@ -82,6 +85,9 @@ func run(ctx context.Context, o options) error {
 	case "orchard", "twin":
 	default:
 		return fmt.Errorf("--target: orchard or twin, not %q", o.target)
+	}
+	if o.breakdown && o.target != "orchard" {
+		return errors.New("--breakdown: Orchard only (Kafka Streams stamps a step's outputs with its input's timestamp, so the twin's hops cannot be told apart)")
 	}
 	serde, err := schemas.NewSerde(ctx, "")
 	if err != nil {
@@ -226,13 +232,17 @@ func sendClaim(ctx context.Context, cl *kgo.Client, serde *schemas.Serde, t topi
 	return cl.ProduceSync(ctx, &kgo.Record{Topic: t.RepCmds, Key: []byte(rep), Value: v}).FirstErr()
 }
 
+// answer is when a decision was read, and when it was written (its
+// record's timestamp, which Orchard's producer sets as it sends).
+type answer struct{ at, written time.Time }
+
 // waiter reads every partition of decisions from its end and hands each
 // answer to whoever expects its request id.
 type waiter struct {
 	cl      *kgo.Client
 	serde   *schemas.Serde
 	mu      sync.Mutex
-	pending map[string]chan time.Time
+	pending map[string]chan answer
 	cancel  context.CancelFunc
 	done    chan struct{}
 }
@@ -256,7 +266,7 @@ func newWaiter(ctx context.Context, o options) (*waiter, error) {
 	}
 	serde, _ := schemas.NewSerde(ctx, "")
 	ctx, cancel := context.WithCancel(ctx)
-	w := &waiter{cl: cl, serde: serde, pending: map[string]chan time.Time{}, cancel: cancel, done: make(chan struct{})}
+	w := &waiter{cl: cl, serde: serde, pending: map[string]chan answer{}, cancel: cancel, done: make(chan struct{})}
 	go w.run(ctx)
 	return w, nil
 }
@@ -276,14 +286,14 @@ func (w *waiter) run(ctx context.Context) {
 			delete(w.pending, d.RequestID)
 			w.mu.Unlock()
 			if ch != nil {
-				ch <- now
+				ch <- answer{at: now, written: r.Timestamp}
 			}
 		})
 	}
 }
 
-func (w *waiter) expect(id string) chan time.Time {
-	ch := make(chan time.Time, 1)
+func (w *waiter) expect(id string) chan answer {
+	ch := make(chan answer, 1)
 	w.mu.Lock()
 	w.pending[id] = ch
 	w.mu.Unlock()
@@ -312,6 +322,17 @@ type result struct {
 	DurationS  float64            `json:"duration_s"`
 	FirstLead  int                `json:"first_lead"`
 	NextLeadAt int                `json:"next_first_lead"`
+	// Breakdown (--breakdown): the median milliseconds of each hop, over
+	// all claims and over the slowest 1 %.
+	Breakdown map[string]map[string]float64 `json:"breakdown,omitempty"`
+}
+
+// timing is one answered claim: sent, the rep step's lead command written,
+// the lead step's decision written, the decision read.
+type timing struct {
+	id                       string
+	sent, forwarded, decided time.Time
+	read                     time.Time
 }
 
 func measure(ctx context.Context, o options, serde *schemas.Serde) error {
@@ -333,7 +354,14 @@ func measure(ctx context.Context, o options, serde *schemas.Serde) error {
 
 	var mu sync.Mutex
 	var lat []time.Duration
+	var timings []timing
 	var wg sync.WaitGroup
+	var leadCmdsAt kadm.ListedOffsets
+	if o.breakdown {
+		if leadCmdsAt, err = kadm.NewClient(cl).ListEndOffsets(ctx, t.LeadCmds); err != nil {
+			return err
+		}
+	}
 	sent := 0
 	claim := func(i int, release func()) error {
 		id := fmt.Sprintf("%s-%d", o.label, i)
@@ -353,9 +381,10 @@ func measure(ctx context.Context, o options, serde *schemas.Serde) error {
 			defer wg.Done()
 			defer release()
 			select {
-			case at := <-ch:
+			case a := <-ch:
 				mu.Lock()
-				lat = append(lat, at.Sub(t0))
+				lat = append(lat, a.at.Sub(t0))
+				timings = append(timings, timing{id: id, sent: t0, decided: a.written, read: a.at})
 				mu.Unlock()
 			case <-time.After(30 * time.Second):
 			}
@@ -406,7 +435,86 @@ func measure(ctx context.Context, o options, serde *schemas.Serde) error {
 			r.CPUPer10k[name] = (cpu1[name] - cpu0[name]) / float64(len(lat)) * 10000
 		}
 	}
+	if o.breakdown {
+		if r.Breakdown, err = breakdown(ctx, cl, serde, t.LeadCmds, leadCmdsAt, timings); err != nil {
+			return err
+		}
+	}
 	return json.NewEncoder(os.Stdout).Encode(r)
+}
+
+// breakdown reads the lead commands the rep steps wrote during the run
+// (from the offsets before it) and splits each claim's time at them and at
+// its decision's write: send → rep step (the lead command written), → lead
+// step (the decision written), → read. Record timestamps are whole
+// milliseconds, so each hop is ±1 ms; a claim whose lead command is not
+// found is left out (and counted).
+func breakdown(ctx context.Context, cl *kgo.Client, serde *schemas.Serde, topic string, from kadm.ListedOffsets, timings []timing) (map[string]map[string]float64, error) {
+	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
+	if err != nil {
+		return nil, err
+	}
+	start := map[string]map[int32]kgo.Offset{topic: {}}
+	left := 0
+	from.Each(func(l kadm.ListedOffset) {
+		start[topic][l.Partition] = kgo.NewOffset().At(l.Offset)
+		if e, ok := ends.Lookup(topic, l.Partition); ok {
+			left += int(e.Offset - l.Offset)
+		}
+	})
+	rd, err := kgo.NewClient(kgo.SeedBrokers(cl.OptValue(kgo.SeedBrokers).([]string)...), kgo.ConsumePartitions(start))
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
+	forwarded := map[string]time.Time{}
+	rctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	for left > 0 && rctx.Err() == nil {
+		rd.PollFetches(rctx).EachRecord(func(r *kgo.Record) {
+			left--
+			var c schemas.LeadCommand
+			if serde.Decode(rctx, r.Value, &c) == nil && c.RequestID != "" {
+				if _, seen := forwarded[c.RequestID]; !seen {
+					forwarded[c.RequestID] = r.Timestamp
+				}
+			}
+		})
+	}
+	var found []timing
+	for _, tm := range timings {
+		if at, ok := forwarded[tm.id]; ok {
+			tm.forwarded = at
+			found = append(found, tm)
+		}
+	}
+	sort.Slice(found, func(i, j int) bool { return found[i].read.Sub(found[i].sent) < found[j].read.Sub(found[j].sent) })
+	hops := func(ts []timing) map[string]float64 {
+		med := func(d func(timing) time.Duration) float64 {
+			if len(ts) == 0 {
+				return 0
+			}
+			v := make([]float64, len(ts))
+			for i, tm := range ts {
+				v[i] = float64(d(tm).Microseconds()) / 1000
+			}
+			sort.Float64s(v)
+			return v[len(v)/2]
+		}
+		return map[string]float64{
+			"claims":         float64(len(ts)),
+			"to_rep_step":    med(func(tm timing) time.Duration { return tm.forwarded.Sub(tm.sent) }),
+			"to_lead_step":   med(func(tm timing) time.Duration { return tm.decided.Sub(tm.forwarded) }),
+			"to_answer_read": med(func(tm timing) time.Duration { return tm.read.Sub(tm.decided) }),
+			"total":          med(func(tm timing) time.Duration { return tm.read.Sub(tm.sent) }),
+		}
+	}
+	tail := found[len(found)-len(found)/100:]
+	return map[string]map[string]float64{
+		"all":        hops(found),
+		"slowest_1%": hops(tail),
+		"missing":    {"claims": float64(len(timings) - len(found))},
+	}, nil
 }
 
 func parsePids(s string) (map[string]int, error) {
