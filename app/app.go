@@ -79,7 +79,7 @@ type Config struct {
 	// TickEvery is the timer ticker's period (default 250 ms).
 	TickEvery time.Duration
 	// CommitInterval is how often the processors commit what they have
-	// processed (0: Goka's default, 1 s). The simulator commits every 10 ms and
+	// processed (0: sarama's 1 s). The simulator commits every 10 ms and
 	// takes a step as settled only when every group has committed up to
 	// the end of its inputs.
 	CommitInterval time.Duration

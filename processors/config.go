@@ -51,8 +51,7 @@ var nilMetrics sync.Once
 
 // SaramaConfig is the configuration of Goka's sarama clients (the partition
 // consumers of table recovery and views, the consumer groups, the topic
-// managers; consumergroup.go, not wired in yet, takes its settings from it
-// too); Goka's producer is franz-go's (producer.go).
+// managers); Goka's producer is franz-go's (producer.go).
 func SaramaConfig() *sarama.Config {
 	nilMetrics.Do(func() { metrics.UseNilMetrics = true })
 	cfg := goka.DefaultConfig()

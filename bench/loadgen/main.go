@@ -436,7 +436,7 @@ func measure(ctx context.Context, o options, serde *schemas.Serde) error {
 		}
 	}
 	if o.breakdown {
-		if r.Breakdown, err = breakdown(ctx, cl, serde, t.LeadCmds, leadCmdsAt, timings); err != nil {
+		if r.Breakdown, err = breakdown(ctx, o, cl, serde, t.LeadCmds, leadCmdsAt, timings); err != nil {
 			return err
 		}
 	}
@@ -449,7 +449,7 @@ func measure(ctx context.Context, o options, serde *schemas.Serde) error {
 // step (the decision written), → read. Record timestamps are whole
 // milliseconds, so each hop is ±1 ms; a claim whose lead command is not
 // found is left out (and counted).
-func breakdown(ctx context.Context, cl *kgo.Client, serde *schemas.Serde, topic string, from kadm.ListedOffsets, timings []timing) (map[string]map[string]float64, error) {
+func breakdown(ctx context.Context, o options, cl *kgo.Client, serde *schemas.Serde, topic string, from kadm.ListedOffsets, timings []timing) (map[string]map[string]float64, error) {
 	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
 	if err != nil {
 		return nil, err
@@ -462,7 +462,7 @@ func breakdown(ctx context.Context, cl *kgo.Client, serde *schemas.Serde, topic 
 			left += int(e.Offset - l.Offset)
 		}
 	})
-	rd, err := kgo.NewClient(kgo.SeedBrokers(cl.OptValue(kgo.SeedBrokers).([]string)...), kgo.ConsumePartitions(start))
+	rd, err := o.client(kgo.ConsumePartitions(start))
 	if err != nil {
 		return nil, err
 	}
