@@ -493,6 +493,7 @@ func startTicker(ctx context.Context, g *errgroup.Group, brokers []string, serde
 	produce := func(ctx context.Context, recs []*kgo.Record) error {
 		return producer.ProduceSync(ctx, recs...).FirstErr()
 	}
+	owned.leads.Position = processors.BrokerPosition(kadm.NewClient(producer), cfg.Topics.LeadCmds, cfg.Topics.LeadsGroup)
 	running := timers.WaitRunning()
 	*ready = append(*ready, func(ctx context.Context) error {
 		select {

@@ -91,6 +91,9 @@ func (p *Leads) intake(ctx goka.Context, msg any) {
 }
 
 func (p *Leads) command(ctx goka.Context, msg any) {
+	if p.local != nil { // after the step: its row shows what the record did (catchup.go)
+		defer p.local.Read(ctx.Partition(), ctx.Offset())
+	}
 	var c schemas.LeadCommand
 	raw, ok := p.decode(ctx, msg, &c)
 	if !ok {

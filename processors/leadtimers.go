@@ -56,7 +56,13 @@ type LeadTimers struct {
 	// Limit bounds the leads looked at per partition and tick (0: 10,000):
 	// a backlog drains over several ticks instead of one huge batch.
 	Limit int
-	last  map[string]schemas.TimerCommand
+	// Position tells where lead.commands stands, so that a partition's
+	// timers wait for the input it had when it came here (catchup.go);
+	// nil: they fire once the partition is recovered.
+	Position Position
+	// CatchUpWait bounds that wait (0: CatchUpWait).
+	CatchUpWait time.Duration
+	last        map[string]schemas.TimerCommand
 }
 
 // LeadTimers reads the lead processor's own table (nil until it is built,
@@ -75,6 +81,13 @@ func (t *LeadTimers) DueTimers(upTo time.Time) ([]string, error) {
 	if local == nil {
 		return nil, nil
 	}
+	wait := t.CatchUpWait
+	if wait <= 0 {
+		wait = CatchUpWait
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	local.CatchUp(ctx, t.Position, wait)
+	cancel()
 	local.EachDue(upTo.UnixMilli(), limit, func(_ string, b []byte) {
 		v, err := LeadCodec.Decode(b)
 		if err != nil {
@@ -101,7 +114,7 @@ func (t *LeadTimers) Lost(_ context.Context, upTo time.Time) ([]schemas.TimerCom
 	}
 	var lost []schemas.TimerCommand
 	for _, p := range local.snapshot() {
-		if p.due == nil || !p.recovered.Load() {
+		if p.due == nil || !p.ready() {
 			continue
 		}
 		it, err := p.st.Iterator()

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/storage"
@@ -26,10 +27,16 @@ type Local struct {
 }
 
 type localPart struct {
+	partition int32
 	st        *hashMemory
 	due       *timer.Index
 	recovered atomic.Bool
+	catch     catchUp // the input it had when recovered, read (catchup.go)
 }
+
+// ready: recovered, and its input read as far as it stood then, so its
+// rows show what its timers' fires already did.
+func (p *localPart) ready() bool { return p.recovered.Load() && p.catch.done.Load() }
 
 func newLocal(group goka.Group, dueOf func([]byte) (int64, error)) *Local {
 	return &Local{table: string(goka.GroupTable(group)), dueOf: dueOf, parts: map[int32]*localPart{}}
@@ -43,7 +50,7 @@ func (l *Local) builder() storage.Builder {
 		if topic != l.table {
 			return st, nil
 		}
-		part := &localPart{st: st}
+		part := &localPart{partition: partition, st: st}
 		if l.dueOf != nil {
 			part.due = timer.NewIndex()
 			st.onSet = func(key string, value []byte) {
@@ -58,7 +65,10 @@ func (l *Local) builder() storage.Builder {
 			}
 			st.onDelete = part.due.Delete
 		}
-		st.onRecovered = func() { part.recovered.Store(true) }
+		st.onRecovered = func() {
+			part.catch.start(time.Now())
+			part.recovered.Store(true)
+		}
 		st.onClose = func() {
 			l.mu.Lock()
 			if l.parts[partition] == part {
@@ -102,11 +112,12 @@ func (l *Local) Each(fn func(key string, value []byte)) error {
 
 // EachDue calls fn with every row whose next due time is at or before upTo
 // (epoch ms), at most limit per partition (0: all), in the partitions held
-// here and recovered: a partition still being read from its table topic
-// may show a state that a later record of it replaces.
+// here and ready: a partition still being read from its table topic may
+// show a state that a later record of it replaces, and one whose input is
+// not read up to where it stood at recovery may have a fire on its way.
 func (l *Local) EachDue(upTo int64, limit int, fn func(key string, value []byte)) {
 	for _, p := range l.snapshot() {
-		if p.due == nil || !p.recovered.Load() {
+		if p.due == nil || !p.ready() {
 			continue
 		}
 		for _, k := range p.due.Due(upTo, limit) {
