@@ -79,7 +79,7 @@ type Config struct {
 	// TickEvery is the timer ticker's period (default 250 ms).
 	TickEvery time.Duration
 	// CommitInterval is how often the processors commit what they have
-	// processed (0: sarama's 1 s). The simulator commits every 10 ms and
+	// processed (0: Goka's 1 s). The simulator commits every 10 ms and
 	// takes a step as settled only when every group has committed up to
 	// the end of its inputs.
 	CommitInterval time.Duration
@@ -161,14 +161,28 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 		return err
 	}
 
-	g, ctx := errgroup.WithContext(ctx)
+	parent := ctx
+	runCtx, cancelRun := context.WithCancel(parent)
+	defer cancelRun()
+	g, ctx := errgroup.WithContext(runCtx)
+	// failed ends a start that could not finish: what already runs is
+	// stopped and waited for, and when the step failed only because one of
+	// those components had (its context ended), that component's error is
+	// the one worth reporting.
+	failed := func(err error) error {
+		cancelRun()
+		if gerr := g.Wait(); gerr != nil && parent.Err() == nil && errors.Is(err, context.Canceled) {
+			return gerr
+		}
+		return err
+	}
 	var ready []func(context.Context) error
 
 	var live *policy.Live
 	var publish func(ctx context.Context, p policy.Policy, by string, at int64, previous string) (string, error)
 	if what.Processors || what.API || what.Sink {
 		if live, publish, err = followPolicy(ctx, g, brokers, serde, cfg, pol); err != nil {
-			return err
+			return failed(err)
 		}
 	}
 
@@ -185,7 +199,7 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 		} {
 			p, err := build(env)
 			if err != nil {
-				return err
+				return failed(err)
 			}
 			g.Go(func() error { return p.Run(ctx) })
 			ready = append(ready, p.WaitForReadyContext)
@@ -194,7 +208,7 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 
 	if what.Processors {
 		if err := startTicker(ctx, g, brokers, serde, cfg, metrics, owned, &ready); err != nil {
-			return err
+			return failed(err)
 		}
 	}
 
@@ -204,13 +218,13 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 	if what.API {
 		apiServer, srv, ln, err = startAPI(ctx, g, brokers, serde, machine, cfg, metrics, &ready)
 		if err != nil {
-			return err
+			return failed(err)
 		}
 		apiServer.Policy, apiServer.PublishPolicy = live, publish
 		if cfg.ClickHouse != "" {
 			conn, err := analytics.Open(ctx, cfg.ClickHouse)
 			if err != nil {
-				return err
+				return failed(err)
 			}
 			defer conn.Close()
 			apiServer.Fairness = func(ctx context.Context, pol policy.Policy, p analytics.Period) (analytics.Report, error) {
@@ -225,7 +239,7 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 	var opsReady atomic.Bool
 	if !what.API && cfg.HTTPAddr != "" {
 		if srv, ln, err = startOps(ctx, g, cfg.HTTPAddr, metrics.Registry, &opsReady); err != nil {
-			return fmt.Errorf("http: %w", err)
+			return failed(fmt.Errorf("http: %w", err))
 		}
 	}
 
@@ -235,12 +249,12 @@ func Run(ctx context.Context, cfg Config, what Components) error {
 		} else {
 			conn, err := analytics.Open(ctx, cfg.ClickHouse)
 			if err != nil {
-				return err
+				return failed(err)
 			}
 			defer conn.Close()
 			applied, err := analytics.Migrate(ctx, conn)
 			if err != nil {
-				return err
+				return failed(err)
 			}
 			if len(applied) > 0 {
 				slog.Info("ClickHouse migrations applied", "files", applied)

@@ -33,7 +33,7 @@ type Env struct {
 	// table value or output would be larger is dead-lettered instead.
 	MaxRecordBytes int
 	// CommitInterval is how often processors commit their consumed offsets
-	// (0: sarama's default, 1 s).
+	// (0: Goka's default, 1 s).
 	CommitInterval time.Duration
 }
 
@@ -50,8 +50,9 @@ func (e Env) maxRecord() int {
 var nilMetrics sync.Once
 
 // SaramaConfig is the configuration of Goka's sarama clients (the partition
-// consumers of table recovery and views, the consumer groups, the topic
-// managers); Goka's producer is franz-go's (producer.go).
+// consumers of table recovery and views, the topic managers) and the
+// settings the processors' franz-go consumer groups take from it
+// (consumergroup.go); Goka's producer is franz-go's (producer.go).
 func SaramaConfig() *sarama.Config {
 	nilMetrics.Do(func() { metrics.UseNilMetrics = true })
 	cfg := goka.DefaultConfig()
@@ -116,7 +117,7 @@ func (e Env) options(group goka.Group) []goka.ProcessorOption {
 	tm.Table.Replication = 1
 	tm.Stream.Replication = 1
 	opts := []goka.ProcessorOption{
-		goka.WithConsumerGroupBuilder(goka.ConsumerGroupBuilderWithConfig(cfg)),
+		goka.WithConsumerGroupBuilder(kgoConsumerGroupBuilder(cfg)),
 		goka.WithConsumerSaramaBuilder(goka.SaramaConsumerBuilderWithConfig(cfg)),
 		goka.WithProducerBuilder(kgoProducerBuilder(e.maxRecord())),
 		goka.WithTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(cfg, tm)),

@@ -109,12 +109,19 @@ func (lc Local) Simulate(ctx context.Context, cfg Config) (Result, error) {
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- app.Run(runCtx, acfg, app.All) }()
-	defer func() { stop(); <-done }()
+	stopped := false // app.Run's answer taken: waiting for it again would block forever
+	defer func() {
+		stop()
+		if !stopped {
+			<-done
+		}
+	}()
 	var base string
 	select {
 	case addr := <-ready:
 		base = "http://" + addr
 	case err := <-done:
+		stopped = true
 		return Result{}, fmt.Errorf("orchard did not start: %w", err)
 	case <-time.After(2 * time.Minute):
 		return Result{}, errors.New("orchard not ready after 2 minutes")
