@@ -35,6 +35,9 @@ type Position func(ctx context.Context, partitions []int32) (map[int32]Offsets, 
 // its processor to read the input that was there when it came.
 const CatchUpWait = 30 * time.Second
 
+// positionTimeout bounds one question to the broker (the ticker waits).
+const positionTimeout = 5 * time.Second
+
 // catchUp is one partition's progress through the input it had when it
 // was recovered here.
 type catchUp struct {
@@ -51,11 +54,11 @@ func (c *catchUp) start(now time.Time) {
 
 // Read records that the processor handled the input record at offset of
 // partition (lead.commands): called after the step, whatever it decided.
+// It runs for every record, so it takes no lock and, once the partition
+// has caught up, writes nothing.
 func (l *Local) Read(partition int32, offset int64) {
-	l.mu.Lock()
-	p := l.parts[partition]
-	l.mu.Unlock()
-	if p == nil {
+	p := l.part(partition)
+	if p == nil || p.catch.done.Load() {
 		return
 	}
 	if p.catch.read.Load() < offset+1 {
@@ -67,7 +70,7 @@ func (l *Local) Read(partition int32, offset int64) {
 // asked where their input stands (one call for all), and a partition is
 // caught up once it has read up to that end, or after wait. With no
 // position every recovered partition is caught up.
-func (l *Local) CatchUp(ctx context.Context, position Position, wait time.Duration) {
+func (l *Local) CatchUp(position Position, wait time.Duration) {
 	var ask []int32
 	pending := map[int32]*localPart{}
 	for _, p := range l.snapshot() {
@@ -84,7 +87,9 @@ func (l *Local) CatchUp(ctx context.Context, position Position, wait time.Durati
 		}
 	}
 	if len(ask) > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), positionTimeout)
 		at, err := position(ctx, ask)
+		cancel()
 		if err != nil {
 			slog.Warn("lead timers: where the input stands is unknown, asking again at the next tick", "err", err)
 		}

@@ -85,9 +85,7 @@ func (t *LeadTimers) DueTimers(upTo time.Time) ([]string, error) {
 	if wait <= 0 {
 		wait = CatchUpWait
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	local.CatchUp(ctx, t.Position, wait)
-	cancel()
+	local.CatchUp(t.Position, wait)
 	local.EachDue(upTo.UnixMilli(), limit, func(_ string, b []byte) {
 		v, err := LeadCodec.Decode(b)
 		if err != nil {

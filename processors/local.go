@@ -2,6 +2,8 @@ package processors
 
 import (
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,8 +24,11 @@ import (
 type Local struct {
 	table string
 	dueOf func(value []byte) (int64, error) // nil: no index
-	mu    sync.Mutex
-	parts map[int32]*localPart
+	mu    sync.Mutex                        // serialises the writers of parts
+	// parts is copied on write (a partition comes or goes at a rebalance)
+	// so that the lead processor's per-record Read looks it up without a
+	// lock.
+	parts atomic.Pointer[map[int32]*localPart]
 }
 
 type localPart struct {
@@ -39,8 +44,21 @@ type localPart struct {
 func (p *localPart) ready() bool { return p.recovered.Load() && p.catch.done.Load() }
 
 func newLocal(group goka.Group, dueOf func([]byte) (int64, error)) *Local {
-	return &Local{table: string(goka.GroupTable(group)), dueOf: dueOf, parts: map[int32]*localPart{}}
+	l := &Local{table: string(goka.GroupTable(group)), dueOf: dueOf}
+	l.parts.Store(&map[int32]*localPart{})
+	return l
 }
+
+// update replaces parts with a copy that change edited.
+func (l *Local) update(change func(parts map[int32]*localPart)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	next := maps.Clone(*l.parts.Load())
+	change(next)
+	l.parts.Store(&next)
+}
+
+func (l *Local) part(partition int32) *localPart { return (*l.parts.Load())[partition] }
 
 // builder is the processor's storage builder: HashMemory, with the group
 // table's storages registered.
@@ -70,27 +88,19 @@ func (l *Local) builder() storage.Builder {
 			part.recovered.Store(true)
 		}
 		st.onClose = func() {
-			l.mu.Lock()
-			if l.parts[partition] == part {
-				delete(l.parts, partition)
-			}
-			l.mu.Unlock()
+			l.update(func(parts map[int32]*localPart) {
+				if parts[partition] == part {
+					delete(parts, partition)
+				}
+			})
 		}
-		l.mu.Lock()
-		l.parts[partition] = part
-		l.mu.Unlock()
+		l.update(func(parts map[int32]*localPart) { parts[partition] = part })
 		return st, nil
 	}
 }
 
 func (l *Local) snapshot() []*localPart {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	parts := make([]*localPart, 0, len(l.parts))
-	for _, p := range l.parts {
-		parts = append(parts, p)
-	}
-	return parts
+	return slices.Collect(maps.Values(*l.parts.Load()))
 }
 
 // Each calls fn with every row of the partitions held here, a partition at
