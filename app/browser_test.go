@@ -112,7 +112,8 @@ func TestPagesInARealBrowser(t *testing.T) {
 	}
 	// And pins Bo's tier from the desk.
 	boss.Run("pin a tier", chromedp.SetValue(chromedp.CSS(`#tier-bo`), "3"), chromedp.Click(chromedp.CSS(`#reps tr[data-rep="bo"] input[name="pinned"]`)),
-		chromedp.Click(chromedp.CSS(`#reps tr[data-rep="bo"] form[action$="/tier"] button`)), chromedp.WaitVisible(chromedp.CSS("#reps")))
+		testenv.Submit(`#reps tr[data-rep="bo"] form[action$="/tier"] button`),
+		chromedp.WaitVisible(chromedp.CSS("#reps")))
 	testenv.CheckFor(t, 20*time.Second, 100*time.Millisecond, func() error {
 		r := n.call("GET", "/v1/reps", manager, nil)
 		reps, _ := r.Body["reps"].([]any)

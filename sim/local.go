@@ -225,6 +225,9 @@ func settleWithin(ctx context.Context, limit time.Duration, adm *kadm.Client, na
 			if behind > 0 {
 				return fmt.Errorf("settle: Orchard's processors are still %d records behind after %s", behind, limit)
 			}
+			if behind < 0 {
+				return fmt.Errorf("settle: Orchard's processors' lag could not be measured for %s", limit)
+			}
 			return fmt.Errorf("settle: Orchard's topics still growing after %s", limit)
 		}
 		select {
@@ -247,32 +250,18 @@ func settleWithin(ctx context.Context, limit time.Duration, adm *kadm.Client, na
 		if quiet < 3 {
 			continue
 		}
-		if behind, err = groupLag(ctx, adm, groups); err != nil {
+		var unknown int
+		if behind, unknown, err = bus.GroupsBehind(ctx, adm, groups...); err != nil {
 			return fmt.Errorf("settle: %w", err)
 		}
-		if behind == 0 {
+		if behind == 0 && unknown == 0 {
 			return nil
+		}
+		if behind == 0 {
+			behind = -1 // not measured: keep polling, and say so at the deadline
 		}
 		quiet = 0
 	}
-}
-
-// groupLag is the records the groups have not yet committed, summed.
-func groupLag(ctx context.Context, adm *kadm.Client, groups []string) (int64, error) {
-	lags, err := adm.Lag(ctx, groups...)
-	if err != nil {
-		return 0, err
-	}
-	var behind int64
-	var lagErr error
-	lags.Each(func(l kadm.DescribedGroupLag) {
-		if err := l.Error(); err != nil {
-			lagErr = fmt.Errorf("group %s: %w", l.Group, err)
-			return
-		}
-		behind += l.Lag.Total()
-	})
-	return behind, lagErr
 }
 
 func sameOffsets(a, b map[string]int64) bool {

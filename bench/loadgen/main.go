@@ -207,13 +207,11 @@ func settled(ctx context.Context, cl *kgo.Client, prefix string, wait time.Durat
 				groups = append(groups, g)
 			}
 		}
-		lags, err := adm.Lag(ctx, groups...)
+		total, unknown, err := bus.GroupsBehind(ctx, adm, groups...)
 		if err != nil {
 			return err
 		}
-		var total int64
-		lags.Each(func(l kadm.DescribedGroupLag) { total += l.Lag.Total() })
-		if total == 0 && len(groups) > 0 {
+		if total == 0 && unknown == 0 && len(groups) > 0 {
 			if quiet++; quiet == 2 {
 				return nil
 			}

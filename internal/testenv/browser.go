@@ -171,3 +171,32 @@ func (b *Browser) Audit(page string) {
 	}
 	fmt.Printf("browser: accessibility audit of %s (WCAG 2 A/AA, axe-core): %d violations\n", page, len(vs))
 }
+
+// Submit clicks the button sel, which posts a form, and returns once the
+// page the post leads to has loaded: the old document is marked first, so
+// a check that also holds on the old page cannot end the wait early, and a
+// navigation that follows does not race the form's redirect (Chromium
+// aborts one of the two, net::ERR_ABORTED).
+func Submit(sel string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		var none chromedp.Void
+		if _, err := chromedp.Evaluate[chromedp.Void](`window.orchardOldPage = true`)(ctx, t); err != nil {
+			return none, err
+		}
+		if _, err := chromedp.Click(chromedp.CSS(sel))(ctx, t); err != nil {
+			return none, err
+		}
+		for {
+			// Errors while the old document goes away are expected: ask again.
+			loaded, err := chromedp.Evaluate[bool](`window.orchardOldPage === undefined && document.readyState === "complete"`)(ctx, t)
+			if err == nil && loaded {
+				return none, nil
+			}
+			select {
+			case <-ctx.Done():
+				return none, fmt.Errorf("the page after submitting %s did not load: %w", sel, ctx.Err())
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+}
