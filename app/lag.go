@@ -32,12 +32,19 @@ func (c *lagCollector) Collect(ch chan<- prometheus.Metric) {
 	if err != nil {
 		return // the broker is away: no figure rather than a failed scrape
 	}
+	c.emit(lags, ch)
+}
+
+func (c *lagCollector) emit(lags kadm.DescribedGroupLags, ch chan<- prometheus.Metric) {
 	lags.Each(func(l kadm.DescribedGroupLag) {
 		if l.Error() != nil {
 			return
 		}
 		for topic, parts := range l.Lag {
 			for p, ml := range parts {
+				if ml.Err != nil || ml.Lag < 0 {
+					continue // not listed this scrape: kadm's -1 would pull sum() down
+				}
 				ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(ml.Lag), l.Group, topic, strconv.Itoa(int(p)))
 			}
 		}
