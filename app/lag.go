@@ -7,6 +7,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
+
+	"github.com/orchard-leads/orchard/bus"
 )
 
 // lagCollector reports each Orchard consumer group's lag per topic at
@@ -42,7 +44,7 @@ func (c *lagCollector) emit(lags kadm.DescribedGroupLags, ch chan<- prometheus.M
 		}
 		for topic, parts := range l.Lag {
 			for p, ml := range parts {
-				if ml.Err != nil || ml.Lag < 0 {
+				if !bus.Measured(ml) {
 					continue // not listed this scrape: kadm's -1 would pull sum() down
 				}
 				ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(ml.Lag), l.Group, topic, strconv.Itoa(int(p)))

@@ -33,7 +33,7 @@ func behindOf(lags kadm.DescribedGroupLags, groups []string) (behind int64, unkn
 		}
 		for _, ps := range l.Lag {
 			for _, p := range ps {
-				if p.Err != nil || p.Lag < 0 {
+				if !Measured(p) {
 					unknown++
 					continue
 				}
@@ -43,3 +43,7 @@ func behindOf(lags kadm.DescribedGroupLags, groups []string) (behind int64, unkn
 	}
 	return behind, unknown, nil
 }
+
+// Measured reports whether kadm could list a partition's lag: one it could
+// not carries an error and a lag of -1, which no sum may take as a figure.
+func Measured(p kadm.GroupMemberLag) bool { return p.Err == nil && p.Lag >= 0 }

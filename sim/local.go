@@ -219,13 +219,14 @@ func settleWithin(ctx context.Context, limit time.Duration, adm *kadm.Client, na
 	deadline := time.Now().Add(limit)
 	var last map[string]int64
 	var behind int64
+	var unknown int
 	quiet := 0
 	for {
 		if time.Now().After(deadline) {
 			if behind > 0 {
 				return fmt.Errorf("settle: Orchard's processors are still %d records behind after %s", behind, limit)
 			}
-			if behind < 0 {
+			if unknown > 0 {
 				return fmt.Errorf("settle: Orchard's processors' lag could not be measured for %s", limit)
 			}
 			return fmt.Errorf("settle: Orchard's topics still growing after %s", limit)
@@ -250,15 +251,11 @@ func settleWithin(ctx context.Context, limit time.Duration, adm *kadm.Client, na
 		if quiet < 3 {
 			continue
 		}
-		var unknown int
 		if behind, unknown, err = bus.GroupsBehind(ctx, adm, groups...); err != nil {
 			return fmt.Errorf("settle: %w", err)
 		}
 		if behind == 0 && unknown == 0 {
 			return nil
-		}
-		if behind == 0 {
-			behind = -1 // not measured: keep polling, and say so at the deadline
 		}
 		quiet = 0
 	}
