@@ -137,13 +137,14 @@ labels = []
 for (label, _) in runs:
     if label not in labels: labels.append(label)
 print()
-print("| | max claims/s | p50 / p99 / p99.9 ms at 200/s | p50 / p99 / p99.9 ms at 1,000/s | CPU-s per 10k claims, app / broker (at 1,000/s) | unanswered |")
+print("| | max claims/s | p50 / p99 / p99.9 ms at 200/s | p50 / p99 / p99.9 ms at 1,000/s | CPU-s per 10k claims, app / broker (at 1,000/s) | unanswered / wrong |")
 print("|---|---|---|---|---|---|")
 for label in labels:
     mx, r200, r1k = runs[(label, 0)], runs[(label, 200)], runs[(label, 1000)]
     lat = lambda rs: " / ".join(rng([r[k] for r in rs]) for k in ("p50_ms", "p99_ms", "p999_ms"))
     cpu = rng([r["cpu_s_per_10k"].get("app", 0) for r in r1k], "{:.2f}") + " / " + rng([r["cpu_s_per_10k"].get("broker", 0) for r in r1k], "{:.2f}")
     lost = sum(r["timed_out"] for rs in (mx, r200, r1k) for r in rs)
-    print(f"| {label} | {rng([r['claims_per_s'] for r in mx], '{:.0f}')} | {lat(r200)} | {lat(r1k)} | {cpu} | {lost} |")
+    wrong = sum(r.get("wrong", 0) for rs in (mx, r200, r1k) for r in rs)
+    print(f"| {label} | {rng([r['claims_per_s'] for r in mx], '{:.0f}')} | {lat(r200)} | {lat(r1k)} | {cpu} | {lost} / {wrong} |")
 print(f"\n{len(runs[(labels[0], 0)]) if labels else 0} repeats; ranges are min–max over repeats.")
 PY

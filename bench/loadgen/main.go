@@ -232,7 +232,14 @@ func sendClaim(ctx context.Context, cl *kgo.Client, serde *schemas.Serde, t topi
 
 // answer is when a decision was read, and when it was written (its
 // record's timestamp, which Orchard's producer sets as it sends).
-type answer struct{ at, written time.Time }
+// answer is a decision as the waiter read it: when, when it was written,
+// and whether it is the win for the lead asked (every claim here takes a
+// lead of its own, so anything else is a wrong answer, e.g. a replay).
+type answer struct {
+	at, written time.Time
+	ok          bool
+	leadID      string
+}
 
 // waiter reads every partition of decisions from its end and hands each
 // answer to whoever expects its request id.
@@ -284,7 +291,7 @@ func (w *waiter) run(ctx context.Context) {
 			delete(w.pending, d.RequestID)
 			w.mu.Unlock()
 			if ch != nil {
-				ch <- answer{at: now, written: r.Timestamp}
+				ch <- answer{at: now, written: r.Timestamp, ok: d.OK, leadID: d.LeadID}
 			}
 		})
 	}
@@ -317,6 +324,7 @@ type result struct {
 	P999       float64            `json:"p999_ms"`
 	CPUPer10k  map[string]float64 `json:"cpu_s_per_10k"`
 	TimedOut   int                `json:"timed_out"`
+	Wrong      int                `json:"wrong"` // answered, but not the win for the lead asked
 	DurationS  float64            `json:"duration_s"`
 	FirstLead  int                `json:"first_lead"`
 	NextLeadAt int                `json:"next_first_lead"`
@@ -353,6 +361,7 @@ func measure(ctx context.Context, o options, serde *schemas.Serde) error {
 	var mu sync.Mutex
 	var lat []time.Duration
 	var timings []timing
+	wrong := 0 // answers that are not the win for the lead asked
 	var wg sync.WaitGroup
 	var leadCmdsAt kadm.ListedOffsets
 	if o.breakdown {
@@ -362,9 +371,13 @@ func measure(ctx context.Context, o options, serde *schemas.Serde) error {
 	}
 	sent := 0
 	claim := func(i int, release func()) error {
-		id := fmt.Sprintf("%s-%d", o.label, i)
+		// The request id names the lead, not the claim's place in this run:
+		// runs on the same topics then never reuse one (a reused id is a
+		// replay, answered from the rep's memory without the saga).
+		id := fmt.Sprintf("%s-%d", o.label, o.first+i)
+		lead := leadID(o.first + i)
 		ch := w.expect(id)
-		v, err := serde.Encode(&schemas.RepCommand{RepID: repID(i % o.reps), RequestID: id, Type: schemas.ClaimRequested, At: time.Now().UnixMilli(), LeadID: leadID(o.first + i)})
+		v, err := serde.Encode(&schemas.RepCommand{RepID: repID(i % o.reps), RequestID: id, Type: schemas.ClaimRequested, At: time.Now().UnixMilli(), LeadID: lead})
 		if err != nil {
 			return err
 		}
@@ -381,6 +394,9 @@ func measure(ctx context.Context, o options, serde *schemas.Serde) error {
 			select {
 			case a := <-ch:
 				mu.Lock()
+				if !a.ok || a.leadID != lead {
+					wrong++
+				}
 				lat = append(lat, a.at.Sub(t0))
 				timings = append(timings, timing{id: id, sent: t0, decided: a.written, read: a.at})
 				mu.Unlock()
@@ -427,7 +443,7 @@ func measure(ctx context.Context, o options, serde *schemas.Serde) error {
 	}
 	r := result{Label: o.label, Target: o.target, Rate: o.rate, Offered: sent, Answered: len(lat), PerSecond: float64(len(lat)) / elapsed.Seconds(),
 		P50: q(0.50), P99: q(0.99), P999: q(0.999), CPUPer10k: map[string]float64{}, TimedOut: sent - len(lat), DurationS: elapsed.Seconds(),
-		FirstLead: o.first, NextLeadAt: o.first + sent}
+		FirstLead: o.first, NextLeadAt: o.first + sent, Wrong: wrong}
 	for name := range pids {
 		if len(lat) > 0 {
 			r.CPUPer10k[name] = (cpu1[name] - cpu0[name]) / float64(len(lat)) * 10000
